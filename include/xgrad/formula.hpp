@@ -1,0 +1,114 @@
+// xgrad — symbolic formulas. Every op states its forward value and the gradient
+// it sends to each input as a small expression over its inputs, its output and
+// its incoming gradient; `explain` composes them into the equations of a graph.
+//
+//   tanh:    forward  tanh(x)          backward  g ⊙ (1 − y²)
+//   matmul:  forward  A · B            backward  g · Bᵀ   and   Aᵀ · g
+//
+// Expressions render as Unicode ("dZ1 · Xᵀ"), ASCII ("dZ1 @ X.T") or LaTeX.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xg::sym {
+
+enum class Kind {
+    input,      // the op's i-th input (its value)
+    output,     // the op's output value
+    grad,       // the gradient arriving at the op's output
+    number,     // a literal: 1, 2, 0.5
+    symbol,     // a named scalar: m, α
+    function,   // f(x): tanh, σ, exp, Σ_columns …
+    neg,        // −x
+    add,        // x + y
+    sub,        // x − y
+    scale,      // x y with x a scalar: 2 X, α X
+    hadamard,   // x ⊙ y (elementwise)
+    matmul,     // x · y
+    div,        // x / y
+    pow,        // x^p (p a number)
+    transpose,  // xᵀ
+};
+
+/// A spelling in each of the three output styles.
+struct Spelling {
+    std::string unicode;
+    std::string ascii;
+    std::string latex;
+};
+
+struct Term;
+using Expr = std::shared_ptr<const Term>;
+
+struct Term {
+    Kind kind;
+    std::size_t index = 0;  // input: which one
+    double number = 0;      // number: its value; pow: the exponent
+    Spelling text;          // symbol / function: its name
+    bool prefix = false;    // function: written without parentheses around an atom (Σ_columns dZ)
+    std::vector<Expr> args;
+};
+
+Expr in(std::size_t i);
+Expr out();
+Expr grad();
+Expr num(double v);
+Expr symbol(Spelling s);
+Expr symbol(const std::string& unicode_and_ascii);  // same spelling in every style
+Expr fn(Spelling name, Expr arg, bool prefix = false);
+Expr neg(Expr x);
+Expr add(Expr x, Expr y);
+Expr sub(Expr x, Expr y);
+Expr scale(Expr s, Expr x);
+Expr hadamard(Expr x, Expr y);
+Expr matmul(Expr x, Expr y);
+Expr div(Expr x, Expr y);
+Expr pow(Expr x, double p);
+Expr transpose(Expr x);
+
+/// The symbol "m": the number of examples (columns).
+Expr m();
+
+// Operators for writing formulas like mathematics:
+//   a + b, a - b, -a, a / b, a * b (⊙; a scalar factor when one side is a
+//   number or symbol), dot(a, b) (matrix product), T(a), square(a).
+inline Expr operator+(Expr x, Expr y) { return add(std::move(x), std::move(y)); }
+inline Expr operator-(Expr x, Expr y) { return sub(std::move(x), std::move(y)); }
+inline Expr operator-(Expr x) { return neg(std::move(x)); }
+inline Expr operator/(Expr x, Expr y) { return div(std::move(x), std::move(y)); }
+Expr operator*(Expr x, Expr y);
+inline Expr operator+(double x, Expr y) { return add(num(x), std::move(y)); }
+inline Expr operator-(double x, Expr y) { return sub(num(x), std::move(y)); }
+inline Expr operator*(double x, Expr y) { return scale(num(x), std::move(y)); }
+inline Expr operator/(Expr x, double y) { return div(std::move(x), num(y)); }
+inline Expr dot(Expr x, Expr y) { return matmul(std::move(x), std::move(y)); }
+inline Expr T(Expr x) { return transpose(std::move(x)); }
+inline Expr square(Expr x) { return pow(std::move(x), 2); }
+
+enum class Style { unicode, ascii, latex };
+
+/// What the placeholders of a formula stand for when it is rendered.
+struct Names {
+    std::vector<std::string> inputs;  // name of input i
+    std::string output;               // name of the op's output
+    std::string grad;                 // name of the incoming gradient (dZ2)
+};
+
+/// Render `e` with the given names in one style, with the fewest parentheses
+/// that keep its meaning.
+std::string render(const Expr& e, const Names& names, Style style = Style::unicode);
+
+/// `e` with the incoming gradient replaced by the number 1 and simplified
+/// (1 ⊙ x → x, 1 · x → x): the form of a formula at the loss, where dJ = 1.
+Expr with_unit_grad(const Expr& e);
+
+/// Replace each input placeholder i by `inputs[i]` (an expression) — used to
+/// express one formula in terms of another.
+Expr substitute(const Expr& e, const std::vector<Expr>& inputs);
+
+/// True when `e` is exactly the incoming gradient (an identity pass-through).
+bool is_grad(const Expr& e);
+
+}  // namespace xg::sym

@@ -1,0 +1,209 @@
+// xgrad — the graph engine.
+//
+// A Graph owns its nodes in creation order. A node can only refer to nodes
+// created before it, so creation order is a topological order: forward()
+// walks the nodes forwards, backward() walks them backwards. No recursion, no
+// hash sets: a chain of 100 000 nodes costs what 100 000 loop iterations cost.
+//
+// Leaves are *inputs* (data, no gradient) or *parameters* (trainable; their
+// value and gradient live in a Parameter, shared by every graph that uses
+// it). Every other node applies an Op to earlier nodes. Building a node
+// computes its value at once; forward() replays the whole graph from the
+// current leaf values; backward(loss) runs one reverse sweep.
+//
+// Buffers are allocated when a shape is first seen and reused afterwards:
+// replaying a step with unchanged shapes allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/error.hpp"
+#include "xgrad/op.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xg {
+
+template <class T>
+class Graph;
+
+/// A trainable matrix and its gradient. Copies share the same storage, so a
+/// Parameter outlives any graph it is used in: rebuild a graph, or build a
+/// second one for inference, and the weights stay.
+template <class T>
+class Parameter {
+public:
+    /// An empty handle (no storage).
+    Parameter() = default;
+    /// A parameter holding `value`; its gradient starts as zeros of the same shape.
+    explicit Parameter(Matrix<T> value, std::string name = "");
+
+    const Matrix<T>& value() const { return d_->value; }
+    /// Writable value (an optimiser step writes here). Changing its shape is
+    /// allowed between steps; the next forward() re-infers every shape.
+    Matrix<T>& value() { return d_->value; }
+    const Matrix<T>& grad() const { return d_->grad; }
+    Matrix<T>& grad() { return d_->grad; }
+    const std::string& name() const { return d_->name; }
+    Shape shape() const { return shape_of(d_->value); }
+    /// Set the gradient to zeros (of the value's shape).
+    void zero_grad();
+
+    explicit operator bool() const { return d_ != nullptr; }
+    friend bool operator==(const Parameter& a, const Parameter& b) { return a.d_ == b.d_; }
+    friend bool operator!=(const Parameter& a, const Parameter& b) { return a.d_ != b.d_; }
+
+private:
+    struct Data {
+        Matrix<T> value;
+        Matrix<T> grad;
+        std::string name;
+    };
+    std::shared_ptr<Data> d_;
+};
+
+/// A handle to a node: {graph, id}. Cheap to copy; valid while its graph lives.
+/// Operators and functions on Vars build new nodes (see xgrad/ops.hpp).
+template <class T>
+class Var {
+public:
+    Var() = default;
+    Var(Graph<T>* g, std::uint32_t id) : g_(g), id_(id) {}
+
+    Graph<T>& graph() const;
+    std::uint32_t id() const { return id_; }
+    explicit operator bool() const { return g_ != nullptr; }
+
+    /// The node's value (as of its build or the last forward()).
+    const Matrix<T>& value() const;
+    /// ∂loss/∂node from the last backward(loss). Throws GraphError if that
+    /// sweep did not reach this node.
+    const Matrix<T>& grad() const;
+    Shape shape() const;
+    /// The user-given name, or a generated one ("t7").
+    std::string name() const;
+    /// Give the node a name (shown in errors and equations); returns *this.
+    Var named(const std::string& name) const;
+
+private:
+    Graph<T>* g_ = nullptr;
+    std::uint32_t id_ = 0;
+};
+
+enum class NodeKind { input, parameter, op };
+
+/// What backward() does to parameter gradients already present.
+enum class GradMode {
+    overwrite,   ///< each parameter's grad becomes this sweep's gradient (default)
+    accumulate,  ///< this sweep's gradient is added to each parameter's grad
+};
+
+template <class T>
+class Graph {
+public:
+    Graph();
+    ~Graph();
+    Graph(const Graph&) = delete;
+    Graph& operator=(const Graph&) = delete;
+
+    // ---- building ------------------------------------------------------
+    /// A data leaf holding a copy of `value` (no gradient). Throws ShapeError
+    /// for an empty matrix.
+    Var<T> input(const Matrix<T>& value, const std::string& name = "");
+    /// A leaf for an existing parameter; named after it unless `name` is given.
+    Var<T> parameter(const Parameter<T>& p, const std::string& name = "");
+    /// A leaf for a new parameter initialised to `value`.
+    Var<T> parameter(const Matrix<T>& value, const std::string& name = "");
+    /// A node applying `op` to `inputs`: checks that the inputs belong to
+    /// this graph, infers the shape (ShapeError on mismatch) and computes the
+    /// value at once.
+    Var<T> apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>>& inputs,
+                 const std::string& name = "");
+
+    // ---- running -------------------------------------------------------
+    /// Replace the value of an input leaf (new data). A new shape is allowed;
+    /// the next forward() re-infers every shape (ShapeError if the graph no
+    /// longer fits, leaving the graph as it was).
+    void set_value(Var<T> input, const Matrix<T>& value);
+    /// Recompute every node from the current leaf values.
+    void forward();
+    /// One reverse sweep from `loss` (a 1x1 node): afterwards grad() of every
+    /// node on a path from a parameter to the loss holds ∂loss/∂node, and
+    /// each parameter's grad() is overwritten (or, with GradMode::accumulate,
+    /// added to). Intermediate gradients are always this sweep's.
+    /// Throws GraphError for a non-scalar loss or a leaf whose shape changed
+    /// since the last forward().
+    void backward(Var<T> loss, GradMode mode = GradMode::overwrite);
+
+    // ---- inspecting ----------------------------------------------------
+    std::size_t size() const;
+    NodeKind kind(std::uint32_t id) const;
+    /// The op of an op node (nullptr for leaves).
+    const Op<T>* op(std::uint32_t id) const;
+    const std::vector<std::uint32_t>& inputs(std::uint32_t id) const;
+    /// User-given name, or "" when none was given.
+    const std::string& given_name(std::uint32_t id) const;
+    /// User-given name, or the generated "t<id>".
+    std::string name(std::uint32_t id) const;
+    void set_name(std::uint32_t id, const std::string& name);
+    Shape shape(std::uint32_t id) const;
+    const Matrix<T>& value(std::uint32_t id) const;
+    /// True when the last backward() computed a gradient for this node.
+    bool has_grad(std::uint32_t id) const;
+    const Matrix<T>& grad(std::uint32_t id) const;
+    /// True when gradients can flow to this node (a parameter, or an op with
+    /// a differentiable input that requires one).
+    bool requires_grad(std::uint32_t id) const;
+    /// The Parameter behind a parameter leaf.
+    Parameter<T> parameter_of(std::uint32_t id) const;
+    /// Every parameter used by the graph, in creation order (each once).
+    std::vector<Parameter<T>> parameters() const;
+    Var<T> var(std::uint32_t id);
+
+private:
+    friend class BackwardContext<T>;
+    friend class ForwardContext<T>;
+    struct Node;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+
+    Node& node(std::uint32_t id);
+    const Node& node(std::uint32_t id) const;
+    Matrix<T>& value_ref(Node& n);
+    Matrix<T>& grad_ref(Node& n);
+    void run_forward(std::uint32_t id);
+    void check_leaf_shapes(bool for_backward);
+    void reinfer_shapes();
+    void plan_backward(std::uint32_t loss);
+    void do_pass_through(std::uint32_t id, std::size_t i, T s);
+    std::string label(std::uint32_t id) const;
+};
+
+// ---- Var inline members -------------------------------------------------
+template <class T>
+Graph<T>& Var<T>::graph() const {
+    if (!g_) throw GraphError("xgrad: use of an empty Var (default-constructed, no graph)");
+    return *g_;
+}
+template <class T>
+const Matrix<T>& Var<T>::value() const { return graph().value(id_); }
+template <class T>
+const Matrix<T>& Var<T>::grad() const { return graph().grad(id_); }
+template <class T>
+Shape Var<T>::shape() const { return graph().shape(id_); }
+template <class T>
+std::string Var<T>::name() const { return graph().name(id_); }
+template <class T>
+Var<T> Var<T>::named(const std::string& name) const {
+    graph().set_name(id_, name);
+    return *this;
+}
+
+extern template class Parameter<float>;
+extern template class Parameter<double>;
+extern template class Graph<float>;
+extern template class Graph<double>;
+
+}  // namespace xg

@@ -1,0 +1,179 @@
+// xgrad — the op interface. An op is one small struct holding everything about
+// it: its name, shape inference, forward, backward and the formulas `explain`
+// prints. The engine calls it; adding an op never touches the engine, and a
+// user can define one in their own code (see docs/howto-custom-op.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/error.hpp"
+#include "xgrad/formula.hpp"
+#include "xgrad/tensor.hpp"
+
+namespace xg {
+
+template <class T>
+class Graph;
+
+/// What shape inference sees: the op's name, and the shapes and display names
+/// of its inputs. `fail` throws the ShapeError every op uses, so that all
+/// messages read alike: "matmul(W1, X): inner dimensions differ: W1 [4x2], X [3x400]".
+class ShapeContext {
+public:
+    ShapeContext(std::string op, std::vector<Shape> shapes, std::vector<std::string> names)
+        : op_(std::move(op)), shapes_(std::move(shapes)), names_(std::move(names)) {}
+
+    std::size_t arity() const { return shapes_.size(); }
+    Shape shape(std::size_t i) const { return shapes_.at(i); }
+    const std::string& name(std::size_t i) const { return names_.at(i); }
+    const std::string& op() const { return op_; }
+
+    /// Throw ShapeError "op(a, b): <what>: a [r x c], b [r x c]".
+    [[noreturn]] void fail(const std::string& what) const;
+    /// Throw ShapeError unless the op has exactly `n` inputs.
+    void require_arity(std::size_t n) const;
+    /// Throw ShapeError unless inputs i and j have the same shape.
+    void require_same(std::size_t i, std::size_t j, const std::string& what = "shapes differ") const;
+    /// The numpy-style 2-D broadcast of all inputs (each dimension equal, or 1);
+    /// throws ShapeError "cannot broadcast" otherwise.
+    Shape broadcast() const;
+
+private:
+    std::string op_;
+    std::vector<Shape> shapes_;
+    std::vector<std::string> names_;
+};
+
+/// Where an op writes the gradient for one input. `accumulate` says whether
+/// the buffer already holds a contribution (add to it) or not (overwrite it);
+/// `store` applies that choice for an elementwise formula.
+template <class T>
+struct GradSink {
+    MutView<T> view;
+    bool accumulate = false;
+
+    /// view[k] = f(k), or view[k] += f(k) when accumulating.
+    template <class F>
+    void store(F&& f) const {
+        T* d = view.data;
+        const std::size_t n = view.size();
+        if (accumulate) {
+            for (std::size_t k = 0; k < n; ++k) d[k] += f(k);
+        } else {
+            for (std::size_t k = 0; k < n; ++k) d[k] = f(k);
+        }
+    }
+};
+
+namespace detail {
+template <class T>
+struct NodeBuffers;
+}
+
+/// What an op's forward sees: its inputs' values, its output buffer (already
+/// of the inferred shape) and per-node scratch buffers it may keep.
+template <class T>
+class ForwardContext {
+public:
+    std::size_t arity() const { return n_in_; }
+    ConstView<T> in(std::size_t i) const { return in_[i]; }
+    MutView<T> out() const { return out_; }
+    /// Scratch matrix k of this node, of shape s; kept between replays, so it
+    /// is allocated only when the shape first appears.
+    Matrix<T>& scratch(std::size_t k, Shape s) const;
+    /// Throw ValueError "op(inputs): <what>" naming this node.
+    [[noreturn]] void fail(const std::string& what) const;
+
+private:
+    friend class Graph<T>;
+    const Graph<T>* graph_ = nullptr;
+    std::uint32_t node_ = 0;
+    const ConstView<T>* in_ = nullptr;
+    std::size_t n_in_ = 0;
+    MutView<T> out_;
+    std::vector<Matrix<T>>* scratch_ = nullptr;
+};
+
+/// What an op's backward sees: inputs, output, the gradient g arriving at the
+/// output, and one GradSink per input that needs a gradient.
+///
+/// For an op whose inputs broadcast to the output (`Op::broadcasts()`), every
+/// sink has the *output's* shape and the engine sums it back over the
+/// stretched axes (keepdims) — un-broadcasting lives in the engine, not in ops.
+/// Otherwise a sink has the input's shape.
+template <class T>
+class BackwardContext {
+public:
+    std::size_t arity() const { return n_in_; }
+    ConstView<T> in(std::size_t i) const { return in_[i]; }
+    ConstView<T> out() const { return out_; }
+    ConstView<T> dout() const { return dout_; }
+    bool needs_grad(std::size_t i) const { return sinks_[i].view.data != nullptr || pass_[i] != 0; }
+    /// The sink for input i (only valid when needs_grad(i)).
+    const GradSink<T>& grad(std::size_t i) const { return sinks_[i]; }
+    /// Declare d(input i) = s · g — an identity-like pass-through (add, sub,
+    /// neg, scalar scale). The engine writes it (un-broadcasting as needed)
+    /// without a scratch buffer. Do not also write grad(i).
+    void pass_through(std::size_t i, T s = T(1));
+    Matrix<T>& scratch(std::size_t k, Shape s) const;
+
+private:
+    friend class Graph<T>;
+    Graph<T>* graph_ = nullptr;
+    std::uint32_t node_ = 0;
+    const ConstView<T>* in_ = nullptr;
+    std::size_t n_in_ = 0;
+    ConstView<T> out_;
+    ConstView<T> dout_;
+    GradSink<T>* sinks_ = nullptr;
+    char* pass_ = nullptr;  // 1 where the op asked for a pass-through
+    T* pass_scale_ = nullptr;
+    std::vector<Matrix<T>>* scratch_ = nullptr;
+};
+
+/// The interface of every op, built-in or user-defined.
+template <class T>
+class Op {
+public:
+    virtual ~Op() = default;
+
+    /// Short name used in messages and equations: "matmul", "tanh".
+    virtual std::string name() const = 0;
+    /// Output shape from the input shapes; throws ShapeError (use c.fail).
+    virtual Shape shape(const ShapeContext& c) const = 0;
+    /// out = f(inputs). The output buffer has the inferred shape.
+    virtual void forward(const ForwardContext<T>& c) const = 0;
+    /// Write d(input i) for every i with c.needs_grad(i).
+    virtual void backward(BackwardContext<T>& c) const = 0;
+
+    /// The forward value as a formula over sym::in(i).
+    virtual sym::Expr formula() const = 0;
+    /// The gradient sent to input i, over sym::grad(), sym::out(), sym::in(j).
+    virtual sym::Expr grad_formula(std::size_t i) const = 0;
+
+    /// True when inputs broadcast to the output shape (elementwise ops).
+    virtual bool broadcasts() const { return false; }
+    /// False for inputs that carry no gradient (labels, values used only as data).
+    virtual bool differentiable(std::size_t /*i*/) const { return true; }
+};
+
+template <class T>
+Matrix<T>& ForwardContext<T>::scratch(std::size_t k, Shape s) const {
+    if (scratch_->size() <= k) scratch_->resize(k + 1);
+    Matrix<T>& m = (*scratch_)[k];
+    ensure_shape(m, s);
+    return m;
+}
+
+template <class T>
+Matrix<T>& BackwardContext<T>::scratch(std::size_t k, Shape s) const {
+    if (scratch_->size() <= k) scratch_->resize(k + 1);
+    Matrix<T>& m = (*scratch_)[k];
+    ensure_shape(m, s);
+    return m;
+}
+
+}  // namespace xg

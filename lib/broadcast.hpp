@@ -1,0 +1,106 @@
+// Broadcasting on 2-D matrices, and its adjoint. Internal to the library.
+//
+// Forward: numpy rules restricted to 2-D — each dimension equal, or 1 (a 1
+// stretches). Backward: the adjoint of a broadcast is a sum over the
+// stretched axes with keepdims. The engine applies it in one place
+// (Graph::backward), never inside individual ops.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include "xgrad/tensor.hpp"
+
+namespace xg::detail {
+
+/// dst (+)= s · Σ over the axes along which dst was broadcast to src's shape.
+/// dst is r × c with r ∈ {1, R}, c ∈ {1, C}; src is R × C.
+template <class T>
+void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
+    const std::size_t R = src.rows, C = src.cols;
+    T* d = dst.data;
+    const T* a = src.data;
+    if (dst.rows == R && dst.cols == C) {
+        const std::size_t n = R * C;
+        if (accumulate) {
+            if (s == T(1)) {
+                for (std::size_t k = 0; k < n; ++k) d[k] += a[k];
+            } else {
+                for (std::size_t k = 0; k < n; ++k) d[k] += s * a[k];
+            }
+        } else if (s == T(1)) {
+            std::copy(a, a + n, d);
+        } else {
+            for (std::size_t k = 0; k < n; ++k) d[k] = s * a[k];
+        }
+        return;
+    }
+    if (dst.cols == 1 && dst.rows == R) {  // n × 1 bias: Σ over columns
+        for (std::size_t i = 0; i < R; ++i) {
+            const T* row = a + i * C;
+            T acc = T(0);
+            for (std::size_t j = 0; j < C; ++j) acc += row[j];
+            d[i] = accumulate ? d[i] + s * acc : s * acc;
+        }
+        return;
+    }
+    if (dst.rows == 1 && dst.cols == C) {  // 1 × m row: Σ over rows
+        if (!accumulate) std::fill(d, d + C, T(0));
+        for (std::size_t i = 0; i < R; ++i) {
+            const T* row = a + i * C;
+            for (std::size_t j = 0; j < C; ++j) d[j] += s * row[j];
+        }
+        return;
+    }
+    // 1 × 1: Σ over everything.
+    T acc = T(0);
+    for (std::size_t k = 0; k < R * C; ++k) acc += a[k];
+    d[0] = accumulate ? d[0] + s * acc : s * acc;
+}
+
+/// out(i, j) = f(a(i', j'), b(i'', j'')) with a and b broadcast to out's shape.
+/// Fast paths for the cases a network meets: equal shapes, a column vector
+/// (bias), a row vector, a scalar.
+template <class T, class F>
+void broadcast_binary(ConstView<T> a, ConstView<T> b, MutView<T> out, F f) {
+    const std::size_t R = out.rows, C = out.cols;
+    T* o = out.data;
+    if (a.rows == R && a.cols == C && b.rows == R && b.cols == C) {
+        for (std::size_t k = 0; k < R * C; ++k) o[k] = f(a.data[k], b.data[k]);
+        return;
+    }
+    if (a.rows == R && a.cols == C && b.cols == 1 && b.rows == R) {
+        for (std::size_t i = 0; i < R; ++i) {
+            const T bi = b.data[i];
+            const T* ar = a.data + i * C;
+            T* orow = o + i * C;
+            for (std::size_t j = 0; j < C; ++j) orow[j] = f(ar[j], bi);
+        }
+        return;
+    }
+    if (b.rows == R && b.cols == C && a.cols == 1 && a.rows == R) {
+        for (std::size_t i = 0; i < R; ++i) {
+            const T ai = a.data[i];
+            const T* br = b.data + i * C;
+            T* orow = o + i * C;
+            for (std::size_t j = 0; j < C; ++j) orow[j] = f(ai, br[j]);
+        }
+        return;
+    }
+    // General case: index with stride 0 along stretched axes.
+    const std::size_t ars = a.rows == 1 ? 0 : a.cols, acs = a.cols == 1 ? 0 : 1;
+    const std::size_t brs = b.rows == 1 ? 0 : b.cols, bcs = b.cols == 1 ? 0 : 1;
+    for (std::size_t i = 0; i < R; ++i) {
+        for (std::size_t j = 0; j < C; ++j) {
+            o[i * C + j] = f(a.data[i * ars + j * acs], b.data[i * brs + j * bcs]);
+        }
+    }
+}
+
+/// The broadcast position of out(i, j) in an operand of shape `s` (for
+/// backward formulas that need the operand's value at each output entry).
+inline std::size_t broadcast_index(Shape s, std::size_t i, std::size_t j) {
+    return (s.rows == 1 ? 0 : i) * s.cols + (s.cols == 1 ? 0 : j);
+}
+
+}  // namespace xg::detail

@@ -1,0 +1,269 @@
+// Symbolic formulas: builders, simplification and rendering.
+#include "xgrad/formula.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace xg::sym {
+
+namespace {
+
+Expr make(Kind k, std::vector<Expr> args = {}) {
+    auto t = std::make_shared<Term>();
+    t->kind = k;
+    t->args = std::move(args);
+    return t;
+}
+
+bool is_number(const Expr& e, double v) { return e->kind == Kind::number && e->number == v; }
+bool is_scalar_like(const Expr& e) { return e->kind == Kind::number || e->kind == Kind::symbol; }
+
+}  // namespace
+
+Expr in(std::size_t i) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::input;
+    t->index = i;
+    return t;
+}
+Expr out() { return make(Kind::output); }
+Expr grad() { return make(Kind::grad); }
+Expr num(double v) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::number;
+    t->number = v;
+    return t;
+}
+Expr symbol(Spelling s) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::symbol;
+    t->text = std::move(s);
+    return t;
+}
+Expr symbol(const std::string& name) { return symbol(Spelling{name, name, name}); }
+Expr fn(Spelling name, Expr arg, bool prefix) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::function;
+    t->text = std::move(name);
+    t->prefix = prefix;
+    t->args = {std::move(arg)};
+    return t;
+}
+Expr neg(Expr x) { return make(Kind::neg, {std::move(x)}); }
+Expr add(Expr x, Expr y) { return make(Kind::add, {std::move(x), std::move(y)}); }
+Expr sub(Expr x, Expr y) { return make(Kind::sub, {std::move(x), std::move(y)}); }
+Expr scale(Expr s, Expr x) { return make(Kind::scale, {std::move(s), std::move(x)}); }
+Expr hadamard(Expr x, Expr y) { return make(Kind::hadamard, {std::move(x), std::move(y)}); }
+Expr matmul(Expr x, Expr y) { return make(Kind::matmul, {std::move(x), std::move(y)}); }
+Expr div(Expr x, Expr y) { return make(Kind::div, {std::move(x), std::move(y)}); }
+Expr pow(Expr x, double p) {
+    auto t = make(Kind::pow, {std::move(x)});
+    std::const_pointer_cast<Term>(t)->number = p;
+    return t;
+}
+Expr transpose(Expr x) { return make(Kind::transpose, {std::move(x)}); }
+Expr m() { return symbol("m"); }
+
+Expr operator*(Expr x, Expr y) {
+    if (is_scalar_like(x)) return scale(std::move(x), std::move(y));
+    if (is_scalar_like(y)) return scale(std::move(y), std::move(x));
+    return hadamard(std::move(x), std::move(y));
+}
+
+bool is_grad(const Expr& e) { return e && e->kind == Kind::grad; }
+
+// ---- rewriting --------------------------------------------------------------
+
+namespace {
+
+Expr rebuild(const Expr& e, std::vector<Expr> args) {
+    auto t = std::make_shared<Term>(*e);
+    t->args = std::move(args);
+    return t;
+}
+
+Expr simplify(const Expr& e) {
+    if (e->args.empty()) return e;
+    std::vector<Expr> a;
+    for (const Expr& x : e->args) a.push_back(simplify(x));
+    switch (e->kind) {
+        case Kind::hadamard:
+        case Kind::matmul:
+        case Kind::scale:
+            if (is_number(a[0], 1)) return a[1];
+            if (is_number(a[1], 1)) return a[0];
+            break;
+        case Kind::div:
+            if (is_number(a[1], 1)) return a[0];
+            break;
+        case Kind::neg:
+            if (a[0]->kind == Kind::neg) return a[0]->args[0];
+            break;
+        default:
+            break;
+    }
+    return rebuild(e, std::move(a));
+}
+
+Expr replace(const Expr& e, const std::vector<Expr>* inputs, const Expr* grad_by) {
+    if (e->kind == Kind::input && inputs && e->index < inputs->size()) return (*inputs)[e->index];
+    if (e->kind == Kind::grad && grad_by) return *grad_by;
+    if (e->args.empty()) return e;
+    std::vector<Expr> a;
+    for (const Expr& x : e->args) a.push_back(replace(x, inputs, grad_by));
+    return rebuild(e, std::move(a));
+}
+
+}  // namespace
+
+Expr with_unit_grad(const Expr& e) {
+    const Expr one = num(1);
+    return simplify(replace(e, nullptr, &one));
+}
+
+Expr substitute(const Expr& e, const std::vector<Expr>& inputs) { return replace(e, &inputs, nullptr); }
+
+// ---- rendering --------------------------------------------------------------
+
+namespace {
+
+enum Prec { p_add = 40, p_mul = 50, p_neg = 60, p_prefix = 70, p_postfix = 90, p_atom = 100 };
+
+int prec(const Expr& e) {
+    switch (e->kind) {
+        case Kind::add:
+        case Kind::sub:
+            return p_add;
+        case Kind::scale:
+        case Kind::hadamard:
+        case Kind::matmul:
+        case Kind::div:
+            return p_mul;
+        case Kind::neg:
+            return p_neg;
+        case Kind::number:
+            return e->number < 0 ? p_neg : p_atom;
+        case Kind::function:
+            return e->prefix ? p_prefix : p_atom;
+        case Kind::pow:
+        case Kind::transpose:
+            return p_postfix;
+        default:
+            return p_atom;
+    }
+}
+
+bool is_product(Kind k) { return k == Kind::hadamard || k == Kind::matmul || k == Kind::scale || k == Kind::div; }
+
+struct Renderer {
+    const Names& names;
+    Style style;
+
+    const char* pick(const char* u, const char* a, const char* l) const {
+        return style == Style::unicode ? u : style == Style::ascii ? a : l;
+    }
+    const std::string& pick(const Spelling& s) const {
+        return style == Style::unicode ? s.unicode : style == Style::ascii ? s.ascii : s.latex;
+    }
+
+    std::string name(const std::string& n) const {
+        if (style != Style::latex) return n;
+        // W1 → W_{1}, dZ2 → dZ_{2}; escape underscores.
+        std::size_t cut = n.size();
+        while (cut > 0 && std::isdigit(static_cast<unsigned char>(n[cut - 1]))) --cut;
+        std::string head;
+        for (std::size_t i = 0; i < cut; ++i) head += n[i] == '_' ? std::string("\\_") : std::string(1, n[i]);
+        if (cut == n.size() || cut == 0) return cut == 0 ? n : head;
+        return head + "_{" + n.substr(cut) + "}";
+    }
+
+    std::string number(double v) const {
+        char buf[32];
+        if (std::floor(v) == v && std::fabs(v) < 1e15) {
+            std::snprintf(buf, sizeof buf, "%.0f", std::fabs(v));
+        } else {
+            std::snprintf(buf, sizeof buf, "%g", std::fabs(v));
+        }
+        return (v < 0 ? std::string(pick("−", "-", "-")) : std::string()) + buf;
+    }
+
+    std::string paren(const std::string& s) const { return style == Style::latex ? "\\left(" + s + "\\right)" : "(" + s + ")"; }
+
+    // Render `e`, in parentheses when its precedence is below `min`.
+    std::string part(const Expr& e, int min) const {
+        const std::string s = go(e);
+        return prec(e) < min ? paren(s) : s;
+    }
+
+    // An operand of a product: a product of another kind gets parentheses
+    // ((W2ᵀ · dZ2) ⊙ (1 − A1²)), so ⊙ and · never mix unmarked.
+    std::string factor(const Expr& parent, const Expr& e, bool right) const {
+        if (is_product(e->kind) && e->kind != parent->kind && e->kind != Kind::scale) return paren(go(e));
+        return part(e, right ? p_mul + 1 : p_mul);
+    }
+
+    std::string sup(double p) const {
+        if (style == Style::unicode) {
+            if (p == 2) return "²";
+            if (p == 3) return "³";
+            if (p == -1) return "⁻¹";
+            return "^" + number(p);
+        }
+        if (style == Style::latex) return "^{" + number(p) + "}";
+        return "^" + (p < 0 ? "(" + number(p) + ")" : number(p));
+    }
+
+    std::string go(const Expr& e) const {
+        const auto& a = e->args;
+        switch (e->kind) {
+            case Kind::input:
+                return name(e->index < names.inputs.size() ? names.inputs[e->index] : "in" + std::to_string(e->index));
+            case Kind::output:
+                return name(names.output);
+            case Kind::grad:
+                return name(names.grad);
+            case Kind::number:
+                return number(e->number);
+            case Kind::symbol:
+                return pick(e->text);
+            case Kind::function: {
+                const std::string& f = pick(e->text);
+                if (e->prefix) {
+                    const bool atom = prec(a[0]) >= p_postfix;
+                    return f + (atom ? " " + go(a[0]) : paren(go(a[0])));
+                }
+                return f + paren(go(a[0]));
+            }
+            case Kind::neg:
+                return pick("−", "-", "-") + part(a[0], p_mul);  // −x ⊙ y = −(x ⊙ y)
+            case Kind::add:
+                return part(a[0], p_add) + " + " + part(a[1], p_add);
+            case Kind::sub:
+                return part(a[0], p_add) + pick(" − ", " - ", " - ") + part(a[1], p_add + 1);
+            case Kind::scale:
+                return part(a[0], p_postfix) + pick(" ", "*", " ") + factor(e, a[1], true);
+            case Kind::hadamard:
+                return factor(e, a[0], false) + pick(" ⊙ ", " * ", " \\odot ") + factor(e, a[1], true);
+            case Kind::matmul:
+                return factor(e, a[0], false) + pick(" · ", " @ ", " \\cdot ") + factor(e, a[1], true);
+            case Kind::div:
+                if (style == Style::latex) return "\\frac{" + go(a[0]) + "}{" + go(a[1]) + "}";
+                return factor(e, a[0], false) + " / " + part(a[1], p_mul + 1);
+            case Kind::pow:
+                return part(a[0], p_atom) + sup(e->number);
+            case Kind::transpose:
+                return part(a[0], p_atom) + pick("ᵀ", ".T", "^\\top");
+        }
+        return "?";
+    }
+};
+
+}  // namespace
+
+std::string render(const Expr& e, const Names& names, Style style) {
+    if (!e) return "";
+    return Renderer{names, style}.go(e);
+}
+
+}  // namespace xg::sym

@@ -1,0 +1,165 @@
+// Binary cross-entropy, from probabilities or (stably) from logits.
+#include <cmath>
+#include <sstream>
+
+#include "ops_common.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xg {
+namespace detail {
+
+namespace {
+
+template <class T>
+std::string entry(const char* what, std::size_t r, std::size_t c, T v) {
+    std::ostringstream s;
+    s.precision(17);
+    s << what << "(" << r << ", " << c << ") = " << v;
+    return s.str();
+}
+
+/// Throw ValueError unless every label lies in [0, 1].
+template <class T>
+void check_labels(const ForwardContext<T>& c, ConstView<T> y) {
+    for (std::size_t k = 0; k < y.size(); ++k) {
+        if (!(y[k] >= T(0) && y[k] <= T(1))) {
+            c.fail(entry("label Y", k / y.cols, k % y.cols, y[k]) + " is outside [0, 1]");
+        }
+    }
+}
+
+sym::Expr bce_formula(const sym::Expr& a) {
+    using namespace sym;
+    const Expr log_a = fn(fname("log", "log", "\\log"), a);
+    const Expr log_1ma = fn(fname("log", "log", "\\log"), 1.0 - a);
+    const Expr sum = fn(fname("Σ", "sum", "\\sum"), in(1) * log_a + (1.0 - in(1)) * log_1ma, true);
+    return neg(scale(div(num(1), m()), sum));
+}
+
+Shape bce_shape(const ShapeContext& c) {
+    c.require_same(0, 1, "labels must have the prediction's shape");
+    return Shape{1, 1};
+}
+
+}  // namespace
+
+// J = −(1/m) Σ [Y log A + (1 − Y) log(1 − A)];  dA = g (A − Y) / (m A ⊙ (1 − A))
+template <class T>
+class BceOp final : public Op<T> {
+public:
+    std::string name() const override { return "binary_cross_entropy"; }
+    bool differentiable(std::size_t i) const override { return i == 0; }
+
+    Shape shape(const ShapeContext& c) const override {
+        c.require_arity(2);
+        return bce_shape(c);
+    }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> a = c.in(0), y = c.in(1);
+        check_labels(c, y);
+        double sum = 0;
+        for (std::size_t k = 0; k < a.size(); ++k) {
+            if (!(a[k] > T(0) && a[k] < T(1))) {
+                c.fail(entry("probability A", k / a.cols, k % a.cols, a[k]) +
+                       " is not inside (0, 1); pass the logits (binary_cross_entropy(sigmoid(Z), Y) or "
+                       "binary_cross_entropy_with_logits) for a stable loss");
+            }
+            sum += double(y[k]) * std::log(double(a[k])) + (1.0 - double(y[k])) * std::log1p(-double(a[k]));
+        }
+        c.out()[0] = T(-sum / double(a.cols));
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> a = c.in(0), y = c.in(1);
+        const T g = c.dout()[0], m = T(a.cols);
+        c.grad(0).store([&](std::size_t k) { return g * (a[k] - y[k]) / (m * a[k] * (T(1) - a[k])); });
+    }
+
+    sym::Expr formula() const override { return bce_formula(sym::in(0)); }
+    sym::Expr grad_formula(std::size_t) const override {
+        using namespace sym;
+        return scale(grad(), div(in(0) - in(1), scale(m(), hadamard(in(0), 1.0 - in(0)))));
+    }
+};
+
+// From logits Z. Inputs: (Z, Y) for the logits form; (A, Y, Z) when fused with
+// the sigmoid node A = σ(Z) that the user passed (A is then read, not differentiated).
+// J = (1/m) Σ [max(Z, 0) − Y Z + log(1 + e^−|Z|)];  dZ = g (A − Y) / m
+template <class T>
+class BceLogitsOp final : public Op<T> {
+public:
+    explicit BceLogitsOp(bool fused) : fused_(fused) {}
+
+    std::string name() const override {
+        return fused_ ? "binary_cross_entropy" : "binary_cross_entropy_with_logits";
+    }
+    bool differentiable(std::size_t i) const override { return i == logits(); }
+
+    Shape shape(const ShapeContext& c) const override {
+        c.require_arity(fused_ ? 3 : 2);
+        return bce_shape(c);
+    }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> z = c.in(logits()), y = c.in(1);
+        check_labels(c, y);
+        double sum = 0;
+        for (std::size_t k = 0; k < z.size(); ++k) {
+            const double zk = z[k];
+            sum += std::max(zk, 0.0) - double(y[k]) * zk + std::log1p(std::exp(-std::fabs(zk)));
+        }
+        c.out()[0] = T(sum / double(z.cols));
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> z = c.in(logits()), y = c.in(1);
+        const T g = c.dout()[0], m = T(z.cols);
+        const GradSink<T>& dz = c.grad(logits());
+        if (fused_) {
+            const ConstView<T> a = c.in(0);
+            dz.store([&](std::size_t k) { return (a[k] - y[k]) / m * g; });
+        } else {
+            dz.store([&](std::size_t k) { return (stable_sigmoid(z[k]) - y[k]) / m * g; });
+        }
+    }
+
+    sym::Expr formula() const override { return bce_formula(prob()); }
+    sym::Expr grad_formula(std::size_t) const override {
+        using namespace sym;
+        return scale(grad(), div(prob() - in(1), m()));
+    }
+
+private:
+    bool fused_;
+
+    std::size_t logits() const { return fused_ ? 2 : 0; }
+    sym::Expr prob() const {
+        return fused_ ? sym::in(0) : sym::fn(fname("σ", "sigmoid", "\\sigma"), sym::in(0));
+    }
+};
+
+}  // namespace detail
+
+template <class T>
+Var<T> binary_cross_entropy(Var<T> a, Var<T> y) {
+    Graph<T>& g = a.graph();
+    if (detail::is_sigmoid<T>(g.op(a.id()))) {
+        // A = σ(Z): evaluate from the logits, send the gradient straight to Z.
+        const Var<T> z = g.var(g.inputs(a.id())[0]);
+        return g.apply(std::make_shared<const detail::BceLogitsOp<T>>(true), {a, y, z});
+    }
+    return detail::make_node<detail::BceOp>(std::vector<Var<T>>{a, y});
+}
+
+template <class T>
+Var<T> binary_cross_entropy_with_logits(Var<T> z, Var<T> y) {
+    return detail::make_node<detail::BceLogitsOp>(std::vector<Var<T>>{z, y}, false);
+}
+
+template Var<float> binary_cross_entropy(Var<float>, Var<float>);
+template Var<double> binary_cross_entropy(Var<double>, Var<double>);
+template Var<float> binary_cross_entropy_with_logits(Var<float>, Var<float>);
+template Var<double> binary_cross_entropy_with_logits(Var<double>, Var<double>);
+
+}  // namespace xg

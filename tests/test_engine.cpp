@@ -1,0 +1,155 @@
+// Engine semantics: creation order, replay, gradient modes, parameters shared
+// across graphs, names, formulas.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "helpers.hpp"
+
+using xg::Matrix;
+using namespace xgt;
+
+TEST_CASE("building computes values at once; nodes live in creation order") {
+    xg::Graph<double> g;
+    auto a = g.input(Matrix<double>{{1, 2}, {3, 4}}, "a");
+    auto b = g.parameter(Matrix<double>{{10}, {20}}, "b");
+    auto c = (a + b).named("c");
+    CHECK(c.value() == Matrix<double>{{11, 12}, {23, 24}});
+    CHECK(g.size() == 3);
+    CHECK(g.kind(a.id()) == xg::NodeKind::input);
+    CHECK(g.kind(b.id()) == xg::NodeKind::parameter);
+    CHECK(g.kind(c.id()) == xg::NodeKind::op);
+    CHECK(g.inputs(c.id()) == std::vector<std::uint32_t>{a.id(), b.id()});
+    CHECK(c.id() > a.id());
+    CHECK(c.name() == "c");
+    CHECK(tanh(c).name() == "t3");
+    CHECK_FALSE(g.requires_grad(a.id()));
+    CHECK(g.requires_grad(c.id()));
+}
+
+TEST_CASE("forward() replays from the current leaves") {
+    xg::Graph<double> g;
+    xg::Parameter<double> w(Matrix<double>{{2}}, "w");
+    auto x = g.input(Matrix<double>{{1, 2, 3}}, "x");
+    auto y = matmul(g.parameter(w), x);
+    CHECK(y.value() == Matrix<double>{{2, 4, 6}});
+    w.value()(0, 0) = 3;
+    CHECK(y.value() == Matrix<double>{{2, 4, 6}});  // unchanged until replay
+    g.forward();
+    CHECK(y.value() == Matrix<double>{{3, 6, 9}});
+    g.set_value(x, Matrix<double>{{1, 1, 1, 1}});
+    g.forward();
+    CHECK(y.value() == Matrix<double>{{3, 3, 3, 3}});
+}
+
+TEST_CASE("backward overwrites parameter gradients by default, accumulates on request") {
+    std::mt19937_64 rng(1);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(2, 3, rng), "W");
+    auto X = g.input(randn(3, 4, rng), "X");
+    auto J = weighted_sum(tanh(matmul(W, X)), rng);
+    g.backward(J);
+    const Matrix<double> once = W.grad();
+    g.backward(J);
+    CHECK(W.grad() == once);  // overwritten, not doubled
+    g.backward(J, xg::GradMode::accumulate);
+    CHECK(rel_err(W.grad(), Matrix<double>(2.0 * once)) <= 1e-15);
+    g.parameter_of(W.id()).zero_grad();
+    CHECK(W.grad() == Matrix<double>(xt::zeros<double>({2, 3})));
+    g.backward(J, xg::GradMode::accumulate);
+    CHECK(W.grad() == once);
+}
+
+TEST_CASE("accumulating over two mini-batches equals the gradient of their sum") {
+    std::mt19937_64 rng(2);
+    xg::Parameter<double> W(randn(2, 3, rng), "W");
+    const Matrix<double> X1 = randn(3, 5, rng), X2 = randn(3, 5, rng);
+    const Matrix<double> Y1 = labels01(2, 5, rng), Y2 = labels01(2, 5, rng);
+    xg::Graph<double> g;
+    auto X = g.input(X1, "X"), Y = g.input(Y1, "Y");
+    auto J = binary_cross_entropy(sigmoid(matmul(g.parameter(W), X)), Y);
+    W.zero_grad();
+    g.backward(J, xg::GradMode::accumulate);
+    g.set_value(X, X2);
+    g.set_value(Y, Y2);
+    g.forward();
+    g.backward(J, xg::GradMode::accumulate);
+    const Matrix<double> acc = W.grad();
+
+    // The same from one graph over both batches: J1 + J2 = 2 · J(all) (m doubles).
+    xg::Graph<double> h;
+    auto Xall = h.input(xt::concatenate(xt::xtuple(X1, X2), 1), "X");
+    auto Yall = h.input(xt::concatenate(xt::xtuple(Y1, Y2), 1), "Y");
+    auto Jall = binary_cross_entropy(sigmoid(matmul(h.parameter(W), Xall)), Yall);
+    h.backward(Jall);
+    CHECK(rel_err(acc, Matrix<double>(2.0 * W.grad())) <= 1e-13);
+}
+
+TEST_CASE("a Parameter outlives graphs; one leaf per Parameter per graph") {
+    std::mt19937_64 rng(3);
+    xg::Parameter<double> W(randn(2, 2, rng), "W");
+    {
+        xg::Graph<double> g;
+        auto w1 = g.parameter(W);
+        auto w2 = g.parameter(W);
+        CHECK(w1.id() == w2.id());
+        CHECK(w1.name() == "W");
+        auto J = weighted_sum(matmul(w1, w2), rng);
+        g.backward(J);
+        // Gradient of Σ R ⊙ (W W) is R Wᵀ + Wᵀ R: both uses counted.
+    }
+    CHECK(W.grad().size() == 4);
+    xg::Graph<double> inference;
+    auto y = matmul(inference.parameter(W), inference.input(Matrix<double>{{1}, {0}}));
+    CHECK(y.value()(0, 0) == W.value()(0, 0));
+    CHECK(inference.parameters().size() == 1);
+}
+
+TEST_CASE("intermediate gradients are kept for inspection") {
+    std::mt19937_64 rng(4);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(3, 2, rng), "W");
+    auto X = g.input(randn(2, 6, rng), "X");
+    auto Z = matmul(W, X).named("Z");
+    auto A = tanh(Z).named("A");
+    auto J = weighted_sum(A, rng);
+    g.backward(J);
+    // dZ = dA ⊙ (1 − A²)
+    const Matrix<double> expect = A.grad() * (1.0 - A.value() * A.value());
+    CHECK(rel_err(Z.grad(), expect) <= 1e-15);
+    CHECK(J.grad()(0, 0) == 1.0);
+    CHECK(g.has_grad(A.id()));
+    CHECK_FALSE(g.has_grad(X.id()));
+}
+
+TEST_CASE("op formulas render in Unicode, ASCII and LaTeX") {
+    using namespace xg::sym;
+    xg::Graph<double> g;
+    auto W = g.parameter(Matrix<double>{{1}}, "W2");
+    auto A = g.input(Matrix<double>{{1}}, "A1");
+    auto Z = matmul(W, A);
+    const xg::Op<double>* mm = g.op(Z.id());
+    const Names names{{"W2", "A1"}, "Z2", "dZ2"};
+    CHECK(render(mm->formula(), names) == "W2 · A1");
+    CHECK(render(mm->grad_formula(0), names) == "dZ2 · A1ᵀ");
+    CHECK(render(mm->grad_formula(1), names) == "W2ᵀ · dZ2");
+    CHECK(render(mm->grad_formula(1), names, Style::ascii) == "W2.T @ dZ2");
+    CHECK(render(mm->grad_formula(1), names, Style::latex) == "W_{2}^\\top \\cdot dZ_{2}");
+
+    auto T = tanh(Z);
+    const Names tn{{"Z1"}, "A1", "dA1"};
+    CHECK(render(g.op(T.id())->grad_formula(0), tn) == "dA1 ⊙ (1 − A1²)");
+    CHECK(render(g.op(T.id())->grad_formula(0), tn, Style::ascii) == "dA1 * (1 - A1^2)");
+
+    auto Y = g.input(Matrix<double>{{1}}, "Y");
+    auto J = binary_cross_entropy(sigmoid(Z), Y);
+    const xg::Op<double>* bce = g.op(J.id());
+    const Names bn{{"A2", "Y", "Z2"}, "J", "dJ"};
+    CHECK(render(with_unit_grad(bce->grad_formula(2)), bn) == "(A2 − Y) / m");
+    CHECK(render(bce->formula(), bn) == "−(1 / m) Σ(Y ⊙ log(A2) + (1 − Y) ⊙ log(1 − A2))");
+    const Names xy{{"x", "y"}, "z", "dz"};
+    CHECK(render(-(in(0) - in(1)) / (2.0 * m()), xy) == "−(x − y) / (2 m)");
+    CHECK(render(in(0) - (in(1) - in(0)), xy, Style::ascii) == "x - (y - x)");
+    CHECK(render(dot(in(0), in(1)) * grad(), xy) == "(x · y) ⊙ dz");
+    CHECK(render(with_unit_grad(grad() * out()), xy) == "z");
+}
