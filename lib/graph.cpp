@@ -2,8 +2,10 @@
 #include "xgrad/graph.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <limits>
+#include <sstream>
 
 #include "broadcast.hpp"
 
@@ -39,7 +41,7 @@ struct Graph<T>::Node {
     std::vector<Matrix<T>> scratch;   // the op's own scratch
     std::vector<Matrix<T>> bscratch;  // per input: gradient before un-broadcasting
     bool requires_grad = false;
-    bool value_changed = false;       // input leaf given a new value of another shape
+    Node* grad_alias = nullptr;       // op node whose grad buffer this node shares (see plan_backward)
     std::uint64_t grad_epoch = 0;     // sweep that last wrote grad
 };
 
@@ -58,9 +60,11 @@ struct Graph<T>::Impl {
     // ancestors, so the plan of a loss never goes stale.
     std::uint32_t plan_loss = std::numeric_limits<std::uint32_t>::max();
     std::vector<char> reach;
+    std::vector<std::uint32_t> uses;
     std::vector<char> written;
     std::uint64_t epoch = 0;
     bool shapes_dirty = false;
+    bool check_numerics = false;
 };
 
 template <class T>
@@ -88,7 +92,8 @@ Matrix<T>& Graph<T>::value_ref(Node& n) {
 
 template <class T>
 Matrix<T>& Graph<T>::grad_ref(Node& n) {
-    return n.kind == NodeKind::parameter ? n.param.grad() : n.grad;
+    if (n.kind == NodeKind::parameter) return n.param.grad();
+    return n.grad_alias ? n.grad_alias->grad : n.grad;
 }
 
 template <class T>
@@ -113,9 +118,9 @@ std::string Graph<T>::label(std::uint32_t id) const {
 }
 
 namespace {
-void check_not_empty(Shape s, const std::string& what, const std::string& name) {
+void check_not_empty(Shape s, const char* what, const std::string& name) {
     if (s.rows == 0 || s.cols == 0) {
-        throw ShapeError(what + " " + (name.empty() ? std::string("(unnamed)") : name) + " is empty [" + to_string(s) +
+        throw ShapeError(std::string(what) + " " + (name.empty() ? std::string("(unnamed)") : name) + " is empty [" + to_string(s) +
                          "]: xgrad matrices have at least one row and one column");
     }
 }
@@ -211,6 +216,7 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
     }
     try {
         run_forward(id);
+        if (impl_->check_numerics) check_finite_value(id);
     } catch (...) {
         impl_->nodes.pop_back();  // leave the graph as it was
         throw;
@@ -244,8 +250,12 @@ void Graph<T>::set_value(Var<T> input, const Matrix<T>& value) {
                          "): only input leaves take new values; update a Parameter through its value()");
     }
     check_not_empty(shape_of(value), "set_value: input", n.name);
+    if (shape_of(value) == shape_of(n.value)) {
+        std::copy(value.begin(), value.end(), n.value.begin());  // same shape: reuse the buffer
+    } else {
+        n.value = value;
+    }
     if (shape_of(value) != n.shape) impl_->shapes_dirty = true;
-    n.value = value;  // xtensor reuses the buffer when the size is unchanged
 }
 
 template <class T>
@@ -289,6 +299,7 @@ void Graph<T>::reinfer_shapes() {
         if (n.kind == NodeKind::op) ensure_shape(n.value, n.shape);
     }
     impl_->shapes_dirty = false;
+    impl_->plan_loss = std::numeric_limits<std::uint32_t>::max();  // gradient aliases depend on shapes
 }
 
 template <class T>
@@ -296,9 +307,53 @@ void Graph<T>::forward() {
     check_leaf_shapes(false);
     const std::size_t count = impl_->nodes.size();
     for (std::uint32_t id = 0; id < count; ++id) {
-        if (impl_->nodes[id].kind == NodeKind::op) run_forward(id);
+        if (impl_->nodes[id].kind != NodeKind::op) continue;
+        run_forward(id);
+        if (impl_->check_numerics) check_finite_value(id);
     }
 }
+
+namespace {
+/// Index of the first non-finite entry, or npos.
+template <class T>
+std::size_t first_non_finite(ConstView<T> v) {
+    for (std::size_t k = 0; k < v.size(); ++k) {
+        if (!std::isfinite(v[k])) return k;
+    }
+    return std::string::npos;
+}
+
+template <class T>
+std::string entry_text(ConstView<T> v, std::size_t k) {
+    std::ostringstream s;
+    s << "(" << k / v.cols << ", " << k % v.cols << ") = " << v[k];
+    return s.str();
+}
+}  // namespace
+
+template <class T>
+void Graph<T>::check_finite_value(std::uint32_t id) {
+    const ConstView<T> v = view(value_ref(impl_->nodes[id]));
+    const std::size_t k = first_non_finite(v);
+    if (k == std::string::npos) return;
+    throw ValueError("numeric check: " + label(id) + " [" + to_string(v.shape()) + "] computed a non-finite value at " +
+                     entry_text(v, k));
+}
+
+template <class T>
+void Graph<T>::check_finite_grad(std::uint32_t id, std::uint32_t input) {
+    const ConstView<T> v = view(grad_ref(impl_->nodes[input]));
+    const std::size_t k = first_non_finite(v);
+    if (k == std::string::npos) return;
+    throw ValueError("numeric check: the backward of " + label(id) + " gave a non-finite gradient for " + name(input) +
+                     " [" + to_string(v.shape()) + "] at " + entry_text(v, k));
+}
+
+template <class T>
+void Graph<T>::check_numerics(bool on) { impl_->check_numerics = on; }
+
+template <class T>
+bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
 
 // ---- backward -----------------------------------------------------------------
 
@@ -315,6 +370,33 @@ void Graph<T>::plan_backward(std::uint32_t loss) {
         for (std::size_t j = 0; j < n.inputs.size(); ++j) {
             const std::uint32_t in = n.inputs[j];
             if (n.op->differentiable(j) && impl_->nodes[in].requires_grad) reach[in] = 1;
+        }
+    }
+
+    // Gradient aliases. When an op node's gradient is exactly its consumer's
+    // gradient — one consumer, same shape, an identity formula (dt = dZ for
+    // t in Z = t + b) — it shares the consumer's buffer instead of holding a
+    // copy: one buffer and one pass less, and grad() reads the same numbers.
+    std::vector<std::uint32_t>& uses = impl_->uses;
+    uses.assign(impl_->nodes.size(), 0);
+    for (std::uint32_t id = 0; id <= loss; ++id) {
+        Node& n = impl_->nodes[id];
+        n.grad_alias = nullptr;
+        if (!reach[id] || n.kind != NodeKind::op) continue;
+        for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+            if (n.op->differentiable(j) && reach[n.inputs[j]]) ++uses[n.inputs[j]];
+        }
+    }
+    for (std::uint32_t id = loss + 1; id-- > 0;) {
+        Node& n = impl_->nodes[id];
+        if (!reach[id] || n.kind != NodeKind::op) continue;
+        for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+            Node& a = impl_->nodes[n.inputs[j]];
+            if (a.kind != NodeKind::op || uses[n.inputs[j]] != 1 || !reach[n.inputs[j]] || a.shape != n.shape ||
+                !n.op->differentiable(j) || !sym::is_grad(n.op->grad_formula(j))) {
+                continue;
+            }
+            a.grad_alias = n.grad_alias ? n.grad_alias : &n;
         }
     }
     impl_->plan_loss = loss;
@@ -395,7 +477,7 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
         c.in_ = im.views.data();
         c.n_in_ = k;
         c.out_ = view(n.value);
-        c.dout_ = view(n.grad);
+        c.dout_ = view(grad_ref(n));
         c.sinks_ = im.sinks.data();
         c.pass_ = im.pass.data();
         c.pass_scale_ = im.pass_scale.data();
@@ -405,6 +487,11 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
             if (!im.bsink[j] || im.pass[j]) continue;
             Node& a = im.nodes[n.inputs[j]];
             detail::unbroadcast_into<T>(view(n.bscratch[j]), view(grad_ref(a)), im.bacc[j] != 0, T(1));
+        }
+        if (im.check_numerics) {
+            for (std::size_t j = 0; j < k; ++j) {
+                if (im.sinks[j].view.data || im.pass[j]) check_finite_grad(id, n.inputs[j]);
+            }
         }
     }
 }
@@ -416,8 +503,11 @@ void Graph<T>::do_pass_through(std::uint32_t id, std::size_t j, T s) {
     if (j >= n.inputs.size() || (im.sinks[j].view.data == nullptr)) return;  // no gradient wanted
     Node& a = im.nodes[n.inputs[j]];
     const bool acc = im.bsink[j] ? im.bacc[j] != 0 : im.sinks[j].accumulate;
-    detail::unbroadcast_into<T>(view(n.grad), view(grad_ref(a)), acc, s);
+    Matrix<T>& src = grad_ref(n);
+    Matrix<T>& dst = grad_ref(a);
     im.pass[j] = 1;
+    if (&src == &dst && s == T(1) && !acc) return;  // an alias: the gradient is already there
+    detail::unbroadcast_into<T>(view(src), view(dst), acc, s);
 }
 
 template <class T>
@@ -471,8 +561,7 @@ const Matrix<T>& Graph<T>::grad(std::uint32_t id) const {
         throw GraphError("grad(" + name(id) + "): the last backward() did not reach " + name(id) +
                          " (it needs no gradient, or backward() has not run)");
     }
-    const Node& n = node(id);
-    return n.kind == NodeKind::parameter ? n.param.grad() : n.grad;
+    return const_cast<Graph*>(this)->grad_ref(const_cast<Node&>(node(id)));
 }
 
 template <class T>

@@ -153,3 +153,56 @@ TEST_CASE("op formulas render in Unicode, ASCII and LaTeX") {
     CHECK(render(dot(in(0), in(1)) * grad(), xy) == "(x · y) ⊙ dz");
     CHECK(render(with_unit_grad(grad() * out()), xy) == "z");
 }
+
+TEST_CASE("an identity gradient shares its consumer's buffer and reads the same numbers") {
+    std::mt19937_64 rng(6);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(3, 2, rng), "W");
+    auto b = g.parameter(randn(3, 1, rng), "b");
+    auto X = g.input(randn(2, 5, rng), "X");
+    auto t = matmul(W, X);            // unnamed; its only consumer is the add
+    auto Z = (t + b).named("Z");
+    auto J = weighted_sum(tanh(Z), rng);
+    g.backward(J);
+    CHECK(t.grad() == Z.grad());
+    CHECK(&t.grad() == &Z.grad());    // one buffer
+    // With a second consumer, t gets its own gradient: dt = dZ + d(tanh t).
+    auto J2 = weighted_sum(tanh(Z) + tanh(t), rng);
+    g.backward(J2);
+    CHECK(&t.grad() != &Z.grad());
+    for (auto& p : g.parameters()) CHECK(grad_rel_err(p.grad(), fd_grad(g, J2, p)) <= 1e-6);
+    g.backward(J);  // back to the first loss: the alias returns
+    CHECK(&t.grad() == &Z.grad());
+}
+
+TEST_CASE("numeric-debug mode names the first node with a non-finite value or gradient") {
+    xg::Graph<double> g;
+    g.check_numerics(true);
+    CHECK(g.checking_numerics());
+    auto x = g.parameter(Matrix<double>{{1.0, 2.0}}, "x");
+    auto big = g.input(Matrix<double>{{1e308, 1.0}}, "big");
+    try {
+        (big + big).named("sum");
+        FAIL("no exception");
+    } catch (const xg::ValueError& e) {
+        CHECK(std::string(e.what()) == "numeric check: add(big, big) [1x2] computed a non-finite value at (0, 0) = inf");
+    }
+    CHECK(g.size() == 2);  // the failing node was not added
+
+    // A finite value whose gradient overflows: J = Σ w ⊙ (x + x) with w = 1e308
+    // and tiny x; dy = w is finite, dx = 2 w is not.
+    auto tiny = g.parameter(Matrix<double>{{1e-300, 1e-300}}, "tiny");
+    auto y = (tiny + tiny).named("y");
+    auto J = g.apply(std::make_shared<const WeightedSum<double>>(Matrix<double>{{1e308, 1e308}}), {y}).named("J");
+    try {
+        g.backward(J);
+        FAIL("no exception");
+    } catch (const xg::ValueError& e) {
+        CHECK(std::string(e.what()) ==
+              "numeric check: the backward of y = add(tiny, tiny) gave a non-finite gradient for tiny [1x2] at (0, 0) = inf");
+    }
+    g.check_numerics(false);
+    CHECK_NOTHROW(g.backward(J));  // off: no check
+    CHECK(std::isinf(tiny.grad()(0, 0)));
+    (void)x;
+}

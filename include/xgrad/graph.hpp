@@ -137,6 +137,13 @@ public:
     /// since the last forward().
     void backward(Var<T> loss, GradMode mode = GradMode::overwrite);
 
+    /// Numeric-debug mode (off by default; when off it costs one branch per
+    /// node). When on, building, forward() and backward() stop at the first
+    /// node whose value, or gradient, has a NaN or ±Inf entry, and throw a
+    /// ValueError naming that node, its op, its shape and the entry.
+    void check_numerics(bool on);
+    bool checking_numerics() const;
+
     // ---- inspecting ----------------------------------------------------
     std::size_t size() const;
     NodeKind kind(std::uint32_t id) const;
@@ -178,6 +185,8 @@ private:
     void reinfer_shapes();
     void plan_backward(std::uint32_t loss);
     void do_pass_through(std::uint32_t id, std::size_t i, T s);
+    void check_finite_value(std::uint32_t id);
+    void check_finite_grad(std::uint32_t id, std::uint32_t input);
     std::string label(std::uint32_t id) const;
 };
 

@@ -1,0 +1,94 @@
+// A replayed training step allocates nothing once shapes are known.
+//
+// This suite replaces the global operator new to count heap allocations
+// (xtensor's containers allocate through it), so it runs as its own program.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+
+#include "helpers.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using xg::Matrix;
+using namespace xgt;
+
+namespace {
+
+template <class T>
+long allocations_in_100_steps(std::size_t n0, std::size_t n1, std::size_t n2, std::size_t m) {
+    std::mt19937_64 rng(11);
+    xg::Parameter<T> W1(randn<T>(n1, n0, rng, 0.1), "W1"), b1(randn<T>(n1, 1, rng), "b1");
+    xg::Parameter<T> W2(randn<T>(n2, n1, rng, 0.1), "W2"), b2(randn<T>(n2, 1, rng), "b2");
+    xg::Graph<T> g;
+    auto X = g.input(randn<T>(n0, m, rng), "X");
+    auto Y = g.input(labels01<T>(n2, m, rng), "Y");
+    auto Z1 = matmul(g.parameter(W1), X) + g.parameter(b1);
+    auto Z2 = matmul(g.parameter(W2), tanh(Z1)) + g.parameter(b2);
+    auto J = binary_cross_entropy(sigmoid(Z2), Y);
+    xg::Parameter<T>* params[] = {&W1, &b1, &W2, &b2};
+    auto step = [&] {
+        g.forward();
+        g.backward(J);
+        for (xg::Parameter<T>* p : params) {
+            T* w = p->value().data();
+            const T* d = p->grad().data();
+            for (std::size_t k = 0; k < p->value().size(); ++k) w[k] -= T(0.1) * d[k];
+        }
+    };
+    step();  // first sweep: plan and gradient buffers
+    const double before_cost = J.value()(0, 0);
+    const long before = g_allocations.load();
+    for (int k = 0; k < 100; ++k) step();
+    const long used = g_allocations.load() - before;
+    CHECK(J.value()(0, 0) < before_cost);  // the steps did train
+    return used;
+}
+
+}  // namespace
+
+TEST_CASE("100 replayed two-layer training steps allocate nothing (float64 and float32)") {
+    CHECK(allocations_in_100_steps<double>(2, 4, 1, 400) == 0);
+    CHECK(allocations_in_100_steps<float>(2, 4, 1, 400) == 0);
+    CHECK(allocations_in_100_steps<double>(5, 7, 3, 33) == 0);
+}
+
+TEST_CASE("the counter sees allocations (it can fail)") {
+    const long before = g_allocations.load();
+    Matrix<double> m({10, 10});
+    CHECK(g_allocations.load() - before >= 1);
+}
+
+TEST_CASE("new data of the same shape replays without allocating") {
+    std::mt19937_64 rng(12);
+    xg::Graph<double> g;
+    auto X = g.input(randn(3, 50, rng), "X");
+    auto W = g.parameter(randn(2, 3, rng), "W");
+    auto Y = g.input(labels01(2, 50, rng), "Y");
+    auto J = binary_cross_entropy(sigmoid(matmul(W, X)), Y);
+    g.backward(J);
+    const Matrix<double> X2 = randn(3, 50, rng);
+    const long before = g_allocations.load();
+    for (int k = 0; k < 10; ++k) {
+        g.set_value(X, X2);
+        g.forward();
+        g.backward(J);
+    }
+    CHECK(g_allocations.load() - before == 0);
+}
