@@ -53,6 +53,7 @@ struct Graph<T>::Impl {
     std::vector<ConstView<T>> views;
     std::vector<GradSink<T>> sinks;
     std::vector<char> pass;
+    std::vector<char> need;
     std::vector<T> pass_scale;
     std::vector<char> bsink;   // 1 where input j's sink is its bscratch
     std::vector<char> bacc;    // accumulate flag for the bscratch → grad reduction
@@ -210,6 +211,7 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
         impl_->views.resize(k);
         impl_->sinks.resize(k);
         impl_->pass.resize(k);
+        impl_->need.resize(k);
         impl_->pass_scale.resize(k);
         impl_->bsink.resize(k);
         impl_->bacc.resize(k);
@@ -443,8 +445,10 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
             im.views[j] = view(value_ref(a));
             im.sinks[j] = GradSink<T>{};
             im.pass[j] = 0;
+            im.need[j] = 0;
             im.bsink[j] = 0;
             if (!n.op->differentiable(j) || !im.reach[in]) continue;
+            im.need[j] = 1;
             Matrix<T>& target = grad_ref(a);
             ensure_shape(target, a.shape);
             bool acc = im.written[in] || (a.kind == NodeKind::parameter && mode == GradMode::accumulate);
@@ -462,9 +466,9 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
             im.written[in] = 1;
             a.grad_epoch = im.epoch;
             if (bcast && a.shape != n.shape) {
-                if (n.bscratch.size() < k) n.bscratch.resize(k);
-                ensure_shape(n.bscratch[j], n.shape);
-                im.sinks[j] = GradSink<T>{view(n.bscratch[j]), false};
+                // The op writes a gradient of the output's shape, summed back
+                // afterwards. Its buffer is made only if the op asks for it
+                // (prepare_sink): a pass-through needs none.
                 im.bsink[j] = 1;
                 im.bacc[j] = acc ? 1 : 0;
             } else {
@@ -479,18 +483,19 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
         c.out_ = view(n.value);
         c.dout_ = view(grad_ref(n));
         c.sinks_ = im.sinks.data();
+        c.need_ = im.need.data();
         c.pass_ = im.pass.data();
         c.pass_scale_ = im.pass_scale.data();
         c.scratch_ = &n.scratch;
         n.op->backward(c);
         for (std::size_t j = 0; j < k; ++j) {
-            if (!im.bsink[j] || im.pass[j]) continue;
+            if (!im.bsink[j] || im.pass[j] || !im.sinks[j].view.data) continue;
             Node& a = im.nodes[n.inputs[j]];
             detail::unbroadcast_into<T>(view(n.bscratch[j]), view(grad_ref(a)), im.bacc[j] != 0, T(1));
         }
         if (im.check_numerics) {
             for (std::size_t j = 0; j < k; ++j) {
-                if (im.sinks[j].view.data || im.pass[j]) check_finite_grad(id, n.inputs[j]);
+                if (im.need[j]) check_finite_grad(id, n.inputs[j]);
             }
         }
     }
@@ -500,7 +505,7 @@ template <class T>
 void Graph<T>::do_pass_through(std::uint32_t id, std::size_t j, T s) {
     Impl& im = *impl_;
     Node& n = im.nodes[id];
-    if (j >= n.inputs.size() || (im.sinks[j].view.data == nullptr)) return;  // no gradient wanted
+    if (j >= n.inputs.size() || !im.need[j]) return;  // no gradient wanted
     Node& a = im.nodes[n.inputs[j]];
     const bool acc = im.bsink[j] ? im.bacc[j] != 0 : im.sinks[j].accumulate;
     Matrix<T>& src = grad_ref(n);
@@ -508,6 +513,19 @@ void Graph<T>::do_pass_through(std::uint32_t id, std::size_t j, T s) {
     im.pass[j] = 1;
     if (&src == &dst && s == T(1) && !acc) return;  // an alias: the gradient is already there
     detail::unbroadcast_into<T>(view(src), view(dst), acc, s);
+}
+
+template <class T>
+void Graph<T>::prepare_sink(std::uint32_t id, std::size_t j) {
+    Node& n = impl_->nodes[id];
+    if (n.bscratch.size() < n.inputs.size()) n.bscratch.resize(n.inputs.size());
+    ensure_shape(n.bscratch[j], n.shape);
+    impl_->sinks[j] = GradSink<T>{view(n.bscratch[j]), false};
+}
+
+template <class T>
+void BackwardContext<T>::prepare_sink(std::size_t i) const {
+    graph_->prepare_sink(node_, i);
 }
 
 template <class T>

@@ -185,6 +185,7 @@ private:
     void reinfer_shapes();
     void plan_backward(std::uint32_t loss);
     void do_pass_through(std::uint32_t id, std::size_t i, T s);
+    void prepare_sink(std::uint32_t id, std::size_t j);
     void check_finite_value(std::uint32_t id);
     void check_finite_grad(std::uint32_t id, std::uint32_t input);
     std::string label(std::uint32_t id) const;

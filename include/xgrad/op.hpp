@@ -111,9 +111,12 @@ public:
     ConstView<T> in(std::size_t i) const { return in_[i]; }
     ConstView<T> out() const { return out_; }
     ConstView<T> dout() const { return dout_; }
-    bool needs_grad(std::size_t i) const { return sinks_[i].view.data != nullptr || pass_[i] != 0; }
+    bool needs_grad(std::size_t i) const { return need_[i] != 0; }
     /// The sink for input i (only valid when needs_grad(i)).
-    const GradSink<T>& grad(std::size_t i) const { return sinks_[i]; }
+    const GradSink<T>& grad(std::size_t i) const {
+        if (!sinks_[i].view.data && need_[i]) prepare_sink(i);  // a broadcast sink, made on first use
+        return sinks_[i];
+    }
     /// Declare d(input i) = s · g — an identity-like pass-through (add, sub,
     /// neg, scalar scale). The engine writes it (un-broadcasting as needed)
     /// without a scratch buffer. Do not also write grad(i).
@@ -122,6 +125,7 @@ public:
 
 private:
     friend class Graph<T>;
+    void prepare_sink(std::size_t i) const;
     Graph<T>* graph_ = nullptr;
     std::uint32_t node_ = 0;
     const ConstView<T>* in_ = nullptr;
@@ -129,7 +133,8 @@ private:
     ConstView<T> out_;
     ConstView<T> dout_;
     GradSink<T>* sinks_ = nullptr;
-    char* pass_ = nullptr;  // 1 where the op asked for a pass-through
+    const char* need_ = nullptr;  // 1 where input i needs a gradient
+    char* pass_ = nullptr;        // 1 where the op asked for a pass-through
     T* pass_scale_ = nullptr;
     std::vector<Matrix<T>>* scratch_ = nullptr;
 };
