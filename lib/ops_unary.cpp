@@ -107,7 +107,10 @@ public:
         using namespace sym;
         if (p_ == 0) return num(0);
         if (p_ == 1) return grad();
-        return hadamard(scale(num(p_), grad()), power(in(0), p_ - 1));
+        // p g ⊙ Xᵖ⁻¹, the sign of p in front: −dY ⊙ X^−2 for p = −1.
+        const double k = std::fabs(p_);
+        const Expr d = hadamard(k == 1 ? grad() : scale(num(k), grad()), power(in(0), p_ - 1));
+        return p_ < 0 ? neg(d) : d;
     }
 
 private:
