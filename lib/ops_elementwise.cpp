@@ -195,7 +195,7 @@ public:
             case ScalarKind::add: return s_ < 0 ? x - num(-s_) : x + num(s_);
             case ScalarKind::sub: return s_ < 0 ? x + num(-s_) : x - num(s_);
             case ScalarKind::rsub: return num(s_) - x;
-            case ScalarKind::mul: return scale(num(s_), x);
+            case ScalarKind::mul: return times(s_, x);
             case ScalarKind::div: return x / num(s_);
             case ScalarKind::rdiv: return num(s_) / x;
         }
@@ -208,7 +208,7 @@ public:
             case ScalarKind::add:
             case ScalarKind::sub: return grad();
             case ScalarKind::rsub: return -grad();
-            case ScalarKind::mul: return scale(num(s_), grad());
+            case ScalarKind::mul: return times(s_, grad());
             case ScalarKind::div: return grad() / num(s_);
             case ScalarKind::rdiv: {
                 const Expr top = s_ == 1 ? grad() : scale(num(s_), grad());
@@ -221,6 +221,11 @@ public:
 private:
     ScalarKind kind_;
     double s_;
+
+    /// s x, the sign in front: "2 X", "−2 X" rather than "(−2) X".
+    static sym::Expr times(double s, sym::Expr x) {
+        return s < 0 ? sym::neg(sym::scale(sym::num(-s), std::move(x))) : sym::scale(sym::num(s), std::move(x));
+    }
 };
 
 template <class T>

@@ -26,6 +26,22 @@ Matrix<double> random_classes(std::size_t K, std::size_t m, std::mt19937_64& rng
     return y;
 }
 
+/// J = loss(parameter a, input y) built in float64 and in float32: the values
+/// and the gradients with respect to a agree to float32 precision.
+template <class Loss>
+void check_float32_agrees(Loss loss, const Matrix<double>& a, const Matrix<double>& y) {
+    xg::Graph<double> gd;
+    xg::Graph<float> gf;
+    auto Ad = gd.parameter(a);
+    auto Af = gf.parameter(to_float(a));
+    auto Jd = loss(Ad, gd.input(y));
+    auto Jf = loss(Af, gf.input(to_float(y)));
+    CHECK(Jf.value()(0, 0) == doctest::Approx(Jd.value()(0, 0)).epsilon(1e-6));
+    gd.backward(Jd);
+    gf.backward(Jf);
+    CHECK(rel_err(Af.grad(), Ad.grad()) <= 1e-6);
+}
+
 }  // namespace
 
 TEST_CASE("softmax cross-entropy: hand-computed values for one-hot and class-index labels") {
@@ -115,16 +131,8 @@ TEST_CASE("softmax cross-entropy stays finite and exact for logits of ±1000 and
 TEST_CASE("softmax cross-entropy: float32 agrees with float64") {
     std::mt19937_64 rng(43);
     const Matrix<double> z = randn(6, 20, rng, 2.0), idx = random_classes(6, 20, rng);
-    xg::Graph<double> gd;
-    xg::Graph<float> gf;
-    auto Zd = gd.parameter(z);
-    auto Zf = gf.parameter(to_float(z));
-    auto Jd = softmax_cross_entropy(Zd, gd.input(idx));
-    auto Jf = softmax_cross_entropy(Zf, gf.input(to_float(idx)));
-    CHECK(Jf.value()(0, 0) == doctest::Approx(Jd.value()(0, 0)).epsilon(1e-6));
-    gd.backward(Jd);
-    gf.backward(Jf);
-    CHECK(rel_err(Zf.grad(), Zd.grad()) <= 1e-6);
+    check_float32_agrees([](auto z, auto y) { return softmax_cross_entropy(z, y); }, z, idx);
+    check_float32_agrees([](auto z, auto y) { return softmax_cross_entropy(z, y); }, z, one_hot(idx, 6));
 }
 
 TEST_CASE("softmax cross-entropy errors: labels, shapes, a softmax passed as logits") {
@@ -198,14 +206,5 @@ TEST_CASE("mean squared error: (1/m) Σ (A − Y)², hand-computed value and gra
 TEST_CASE("mean squared error: float32 agrees with float64") {
     std::mt19937_64 rng(45);
     const Matrix<double> a = randn(3, 50, rng), y = randn(3, 50, rng);
-    xg::Graph<double> gd;
-    xg::Graph<float> gf;
-    auto Ad = gd.parameter(a);
-    auto Af = gf.parameter(to_float(a));
-    auto Jd = mean_squared_error(Ad, gd.input(y));
-    auto Jf = mean_squared_error(Af, gf.input(to_float(y)));
-    CHECK(Jf.value()(0, 0) == doctest::Approx(Jd.value()(0, 0)).epsilon(1e-6));
-    gd.backward(Jd);
-    gf.backward(Jf);
-    CHECK(rel_err(Af.grad(), Ad.grad()) <= 1e-6);
+    check_float32_agrees([](auto a, auto y) { return mean_squared_error(a, y); }, a, y);
 }

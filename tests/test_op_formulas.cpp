@@ -60,6 +60,8 @@ TEST_CASE("every op's formula and gradient formulas render as the mathematics") 
         {1.0 - X, "1 − X", {"−dY"}},
         {2.0 * X, "2 X", {"2 dY"}},
         {X * 0.5, "0.5 X", {"0.5 dY"}},
+        {-2.0 * X, "−2 X", {"−2 dY"}},
+        {2.0 - X, "2 − X", {"−dY"}},
         {X / 400.0, "X / 400", {"dY / 400"}},
         {1.0 / P, "1 / P", {"−dY / P²"}},
         {3.0 / P, "3 / P", {"−3 dY / P²"}},
