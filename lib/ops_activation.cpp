@@ -1,4 +1,5 @@
-// Elementwise activations of the mission: sigmoid and tanh.
+// Elementwise activations: sigmoid, tanh, relu, leaky_relu, softplus.
+#include <algorithm>
 #include <cmath>
 
 #include "ops_common.hpp"
@@ -6,16 +7,6 @@
 
 namespace xg {
 namespace detail {
-
-/// Base of the unary elementwise ops: shape = input shape.
-template <class T>
-class UnaryOp : public Op<T> {
-public:
-    Shape shape(const ShapeContext& c) const override {
-        c.require_arity(1);
-        return c.shape(0);
-    }
-};
 
 // y = σ(x);  dx = g ⊙ y ⊙ (1 − y)
 template <class T>
@@ -61,6 +52,91 @@ public:
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() * (1.0 - sym::square(sym::out())); }
 };
 
+/// step(x) = 1 for x > 0, 0 otherwise: the derivative of relu, as equations print it.
+inline sym::Expr step(sym::Expr x) {
+    return sym::fn(fname("step", "step", "\\operatorname{step}"), std::move(x));
+}
+
+// y = max(x, 0);  dx = g ⊙ step(x)
+template <class T>
+class ReluOp final : public UnaryOp<T> {
+public:
+    std::string name() const override { return "relu"; }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0);
+        const MutView<T> y = c.out();
+        for (std::size_t k = 0; k < x.size(); ++k) y[k] = x[k] > T(0) ? x[k] : T(0);
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0), g = c.dout();
+        c.grad(0).store([&](std::size_t k) { return x[k] > T(0) ? g[k] : T(0); });
+    }
+
+    sym::Expr formula() const override { return sym::fn(fname("relu", "relu", "\\operatorname{relu}"), sym::in(0)); }
+    sym::Expr grad_formula(std::size_t) const override { return sym::grad() * step(sym::in(0)); }
+};
+
+// y = x for x > 0, α x otherwise;  dx = g ⊙ (α + (1 − α) step(x))
+template <class T>
+class LeakyReluOp final : public UnaryOp<T> {
+public:
+    explicit LeakyReluOp(double alpha) : alpha_(alpha) {}
+    std::string name() const override { return "leaky_relu"; }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0);
+        const MutView<T> y = c.out();
+        const T a = T(alpha_);
+        for (std::size_t k = 0; k < x.size(); ++k) y[k] = x[k] > T(0) ? x[k] : a * x[k];
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0), g = c.dout();
+        const T a = T(alpha_);
+        c.grad(0).store([&](std::size_t k) { return x[k] > T(0) ? g[k] : a * g[k]; });
+    }
+
+    sym::Expr formula() const override {
+        return sym::fn(fname("leaky_relu", "leaky_relu", "\\operatorname{leaky\\_relu}"), sym::in(0));
+    }
+    sym::Expr grad_formula(std::size_t) const override {
+        using namespace sym;
+        return grad() * (num(alpha_) + scale(num(1 - alpha_), step(in(0))));
+    }
+
+private:
+    double alpha_;
+};
+
+// y = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|);  dx = g ⊙ σ(x)
+template <class T>
+class SoftplusOp final : public UnaryOp<T> {
+public:
+    std::string name() const override { return "softplus"; }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0);
+        const MutView<T> y = c.out();
+        for (std::size_t k = 0; k < x.size(); ++k) {
+            y[k] = std::max(x[k], T(0)) + std::log1p(std::exp(-std::fabs(x[k])));
+        }
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0), g = c.dout();
+        c.grad(0).store([&](std::size_t k) { return g[k] * stable_sigmoid(x[k]); });
+    }
+
+    sym::Expr formula() const override {
+        return sym::fn(fname("softplus", "softplus", "\\operatorname{softplus}"), sym::in(0));
+    }
+    sym::Expr grad_formula(std::size_t) const override {
+        return sym::grad() * sym::fn(fname("σ", "sigmoid", "\\sigma"), sym::in(0));
+    }
+};
+
 template <class T>
 bool is_sigmoid(const Op<T>* op) {
     return dynamic_cast<const SigmoidOp<T>*>(op) != nullptr;
@@ -80,6 +156,30 @@ Var<T> tanh(Var<T> x) {
     return detail::make_node<detail::TanhOp>(std::vector<Var<T>>{x});
 }
 
+template <class T>
+Var<T> relu(Var<T> x) {
+    return detail::make_node<detail::ReluOp>(std::vector<Var<T>>{x});
+}
+
+template <class T>
+Var<T> leaky_relu(Var<T> x, double alpha) {
+    if (!std::isfinite(alpha)) {
+        throw ValueError("leaky_relu(" + x.name() + "): alpha is not finite: " + std::to_string(alpha));
+    }
+    return detail::make_node<detail::LeakyReluOp>(std::vector<Var<T>>{x}, alpha);
+}
+
+template <class T>
+Var<T> softplus(Var<T> x) {
+    return detail::make_node<detail::SoftplusOp>(std::vector<Var<T>>{x});
+}
+
+template Var<float> relu(Var<float>);
+template Var<double> relu(Var<double>);
+template Var<float> leaky_relu(Var<float>, double);
+template Var<double> leaky_relu(Var<double>, double);
+template Var<float> softplus(Var<float>);
+template Var<double> softplus(Var<double>);
 template Var<float> sigmoid(Var<float>);
 template Var<double> sigmoid(Var<double>);
 template Var<float> tanh(Var<float>);

@@ -3,10 +3,13 @@
 
 #include <cmath>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
+#include "xgrad/ops.hpp"
 
 namespace xg::detail {
 
@@ -17,6 +20,16 @@ Var<T> make_node(std::vector<Var<T>> inputs, A&&... args) {
     Graph<T>& g = inputs.front().graph();
     return g.apply(std::make_shared<const OpT<T>>(std::forward<A>(args)...), inputs);
 }
+
+/// Base of the unary elementwise ops: shape = input shape.
+template <class T>
+class UnaryOp : public Op<T> {
+public:
+    Shape shape(const ShapeContext& c) const override {
+        c.require_arity(1);
+        return c.shape(0);
+    }
+};
 
 /// σ(x), evaluated without overflow for any finite x.
 template <class T>
@@ -30,9 +43,56 @@ inline T stable_sigmoid(T x) {
 template <class T>
 bool is_sigmoid(const Op<T>* op);
 
+/// True when `op` is the built-in softmax.
+template <class T>
+bool is_softmax(const Op<T>* op);
+
 /// Spelling of a function name in the three styles.
 inline sym::Spelling fname(const char* unicode, const char* ascii, const char* latex) {
     return sym::Spelling{unicode, ascii, latex};
+}
+
+/// How equations spell Σ over an axis: "Σ", "Σ_rows" (1 × m), "Σ_columns" (n × 1).
+inline sym::Spelling sum_spelling(Axis axis) {
+    switch (axis) {
+        case Axis::rows: return fname("Σ_rows", "sum_rows", "\\sum_{\\text{rows}}");
+        case Axis::cols: return fname("Σ_columns", "sum_columns", "\\sum_{\\text{columns}}");
+        case Axis::all: break;
+    }
+    return fname("Σ", "sum", "\\sum");
+}
+
+/// Σ over an axis applied to x, written as a prefix: "Σ_columns dZ".
+inline sym::Expr sum_of(sym::Expr x, Axis axis = Axis::all) { return sym::fn(sum_spelling(axis), std::move(x), true); }
+
+/// "what(r, c) = v" with full precision: how value errors name an entry.
+template <class T>
+std::string entry(const std::string& what, std::size_t r, std::size_t c, T v) {
+    std::ostringstream s;
+    s.precision(17);
+    s << what << "(" << r << ", " << c << ") = " << v;
+    return s.str();
+}
+
+/// The same for entry k of the matrix `m`.
+template <class T>
+std::string entry(const std::string& what, ConstView<T> m, std::size_t k) {
+    return entry(what, k / m.cols, k % m.cols, m[k]);
+}
+
+/// sink(i, j) = f(i, j), or += when the sink accumulates: for backward
+/// formulas that need the row and column of each entry.
+template <class T, class F>
+void store_2d(const GradSink<T>& s, F&& f) {
+    const MutView<T> d = s.view;
+    for (std::size_t i = 0; i < d.rows; ++i) {
+        T* row = d.data + i * d.cols;
+        if (s.accumulate) {
+            for (std::size_t j = 0; j < d.cols; ++j) row[j] += f(i, j);
+        } else {
+            for (std::size_t j = 0; j < d.cols; ++j) row[j] = f(i, j);
+        }
+    }
 }
 
 }  // namespace xg::detail

@@ -1,6 +1,6 @@
-// Binary cross-entropy, from probabilities or (stably) from logits.
+// Losses: binary cross-entropy (from probabilities or, stably, from logits)
+// and mean squared error. Softmax cross-entropy lives with softmax (ops_softmax.cpp).
 #include <cmath>
-#include <sstream>
 
 #include "ops_common.hpp"
 #include "xgrad/ops.hpp"
@@ -9,14 +9,6 @@ namespace xg {
 namespace detail {
 
 namespace {
-
-template <class T>
-std::string entry(const char* what, std::size_t r, std::size_t c, T v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << what << "(" << r << ", " << c << ") = " << v;
-    return s.str();
-}
 
 /// Throw ValueError unless every label lies in [0, 1].
 template <class T>
@@ -139,7 +131,55 @@ private:
     }
 };
 
+// J = (1/m) Σ (A − Y)²;  dA = 2 g (A − Y) / m,  dY = −2 g (A − Y) / m
+template <class T>
+class MseOp final : public Op<T> {
+public:
+    std::string name() const override { return "mean_squared_error"; }
+
+    Shape shape(const ShapeContext& c) const override {
+        c.require_arity(2);
+        c.require_same(0, 1, "the target must have the prediction's shape");
+        return Shape{1, 1};
+    }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> a = c.in(0), y = c.in(1);
+        double sum = 0;
+        for (std::size_t k = 0; k < a.size(); ++k) {
+            const double d = double(a[k]) - double(y[k]);
+            sum += d * d;
+        }
+        c.out()[0] = T(sum / double(a.cols));
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> a = c.in(0), y = c.in(1);
+        const T g2m = T(2) * c.dout()[0] / T(a.cols);
+        if (c.needs_grad(0)) c.grad(0).store([&](std::size_t k) { return g2m * (a[k] - y[k]); });
+        if (c.needs_grad(1)) c.grad(1).store([&](std::size_t k) { return -g2m * (a[k] - y[k]); });
+    }
+
+    sym::Expr formula() const override {
+        using namespace sym;
+        return scale(div(num(1), m()), fn(fname("Σ", "sum", "\\sum"), square(in(0) - in(1)), true));
+    }
+    sym::Expr grad_formula(std::size_t i) const override {
+        using namespace sym;
+        const Expr d = scale(grad(), div(scale(num(2), in(0) - in(1)), m()));
+        return i == 0 ? d : neg(d);
+    }
+};
+
 }  // namespace detail
+
+template <class T>
+Var<T> mean_squared_error(Var<T> a, Var<T> y) {
+    return detail::make_node<detail::MseOp>(std::vector<Var<T>>{a, y});
+}
+
+template Var<float> mean_squared_error(Var<float>, Var<float>);
+template Var<double> mean_squared_error(Var<double>, Var<double>);
 
 template <class T>
 Var<T> binary_cross_entropy(Var<T> a, Var<T> y) {

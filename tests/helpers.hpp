@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <random>
+#include <string>
 
 #include "xgrad/xgrad.hpp"
 
@@ -107,6 +110,48 @@ double grad_rel_err(const A& a, const B& b) {
     }
     return diff / mag;
 }
+
+/// Check every parameter's gradient with the library's checker (central
+/// differences in float64) and fail the test with its report. With the
+/// environment variable XGRAD_TEST_PRINT_GRADCHECK set, each check prints its
+/// worst relative error to stderr (to survey the accuracy of the suite).
+inline xg::GradCheckReport check_grads(xg::Graph<double>& g, xg::Var<double> loss,
+                                       const xg::GradCheckOptions& options = {}) {
+    const xg::GradCheckReport r = xg::check_gradients(g, loss, options);
+    INFO(r.str());
+    CHECK(r.ok());
+    CHECK(!r.entries.empty());
+    if (std::getenv("XGRAD_TEST_PRINT_GRADCHECK")) {
+        const xg::GradCheckEntry* w = r.worst();
+        std::fprintf(stderr, "gradcheck max rel err %.3g (%s)\n", r.max_rel_err(), w ? w->name.c_str() : "-");
+    }
+    return r;
+}
+
+/// Run f, require it throws E, and return the message.
+template <class E, class F>
+std::string message_of(F&& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        FAIL("wrong exception type: " << e.what());
+    }
+    FAIL("no exception thrown");
+    return "";
+}
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// Entry (i, j) of the n × m broadcast of `a` (each of a's dimensions is n or m, or 1).
+template <class T>
+T bcast_at(const Matrix<T>& a, std::size_t i, std::size_t j) {
+    return a(a.shape()[0] == 1 ? 0 : i, a.shape()[1] == 1 ? 0 : j);
+}
+
+/// The same matrix in float32.
+inline Matrix<float> to_float(const Matrix<double>& a) { return xt::cast<float>(a); }
 
 /// A user-defined op, as a test would write one: J = Σ (W ⊙ X) for a fixed
 /// random weight W of X's shape. It turns any node into a scalar loss whose

@@ -9,26 +9,6 @@
 using xg::Matrix;
 using namespace xgt;
 
-namespace {
-
-/// Run f, require it throws E, and return the message.
-template <class E, class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL("wrong exception type: " << e.what());
-    }
-    FAIL("no exception thrown");
-    return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-}  // namespace
-
 TEST_CASE("matmul with mismatched inner dimensions: ShapeError naming op, nodes and shapes") {
     std::mt19937_64 rng(1);
     xg::Graph<double> g;

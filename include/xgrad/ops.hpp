@@ -1,6 +1,10 @@
 // xgrad — the built-in ops as functions on Vars. Each builds one node, checks
 // shapes at once (ShapeError naming the op, the nodes and their shapes) and
 // computes its value. Shapes: examples are columns, so X is n × m.
+//
+// In the formulas below g is the gradient arriving at the op's output Y, and
+// "dX =" is the gradient the op sends to its input X. docs/ops.md has the
+// same table with the equations each op prints.
 #pragma once
 
 #include "xgrad/graph.hpp"
@@ -42,5 +46,192 @@ Var<T> binary_cross_entropy(Var<T> a, Var<T> y);
 /// The same loss written with the logits: J = BCE(σ(Z), Y), dZ = g · (σ(Z) − Y) / m.
 template <class T>
 Var<T> binary_cross_entropy_with_logits(Var<T> z, Var<T> y);
+
+// ---- elementwise arithmetic (lib/ops_elementwise.cpp) -----------------------
+// Binary ops broadcast like add: each dimension equal, or 1. The gradient of a
+// broadcast operand is summed back over its stretched axes (keepdims).
+// ShapeError "cannot broadcast" otherwise: "sub(A, B): cannot broadcast (each
+// dimension must be equal, or 1): A [4x3], B [2x3]".
+
+/// C = A − B (broadcast). dA = g, dB = −g.
+template <class T>
+Var<T> sub(Var<T> a, Var<T> b);
+
+/// C = A ⊙ B, the elementwise (Hadamard) product, broadcast. dA = g ⊙ B,
+/// dB = g ⊙ A. For the matrix product use matmul.
+template <class T>
+Var<T> mul(Var<T> a, Var<T> b);
+
+/// C = A / B elementwise, broadcast. dA = g / B, dB = −g ⊙ A / B².
+/// ValueError when an entry of B is 0 (checked on every forward).
+template <class T>
+Var<T> div(Var<T> a, Var<T> b);
+
+/// Y = −X. dX = −g.
+template <class T>
+Var<T> neg(Var<T> x);
+
+template <class T>
+Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }
+/// A * B is elementwise, as in xtensor and numpy; matmul(A, B) is the matrix product.
+template <class T>
+Var<T> operator*(Var<T> a, Var<T> b) { return mul(a, b); }
+template <class T>
+Var<T> operator/(Var<T> a, Var<T> b) { return div(a, b); }
+template <class T>
+Var<T> operator-(Var<T> x) { return neg(x); }
+
+namespace detail {
+/// The forms of a matrix-and-number op (see the operators below).
+enum class ScalarKind {
+    add,   ///< X + s
+    sub,   ///< X − s
+    rsub,  ///< s − X
+    mul,   ///< s X
+    div,   ///< X / s
+    rdiv,  ///< s / X
+};
+template <class T>
+Var<T> scalar_op(Var<T> x, ScalarKind kind, double s);
+}  // namespace detail
+
+// A matrix and a number: `2.0 * A`, `A / m`, `1.0 - A`, `A + 1.0`, `-A`, for
+// float and double graphs alike (the number is a double, stored in the op;
+// equations print it: "2 A", "A / 400", "1 − A").
+//   X + s, s + X, X − s:  dX = g       s − X:  dX = −g
+//   s X, X s:             dX = s g     X / s:  dX = g / s (ValueError at build when s = 0)
+//   s / X:                dX = −s g / X²  (ValueError when an entry of X is 0)
+
+template <class T>
+Var<T> operator+(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::add, s); }
+template <class T>
+Var<T> operator+(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::add, s); }
+template <class T>
+Var<T> operator-(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::sub, s); }
+template <class T>
+Var<T> operator-(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::rsub, s); }
+template <class T>
+Var<T> operator*(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::mul, s); }
+template <class T>
+Var<T> operator*(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::mul, s); }
+template <class T>
+Var<T> operator/(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::div, s); }
+template <class T>
+Var<T> operator/(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::rdiv, s); }
+
+// ---- elementwise functions (lib/ops_unary.cpp) ------------------------------
+
+/// Y = eˣ elementwise. dX = g ⊙ Y.
+template <class T>
+Var<T> exp(Var<T> x);
+
+/// Y = log x (natural) elementwise. dX = g / X.
+/// ValueError when an entry is not positive (checked on every forward).
+template <class T>
+Var<T> log(Var<T> x);
+
+/// Y = X² elementwise. dX = 2 g ⊙ X.
+template <class T>
+Var<T> square(Var<T> x);
+
+/// Y = Xᵖ elementwise, p a number. dX = p g ⊙ Xᵖ⁻¹.
+/// ValueError (on every forward) for a negative entry when p is not an
+/// integer, and for a zero entry when p < 0.
+template <class T>
+Var<T> pow(Var<T> x, double p);
+
+/// Y = √X elementwise. dX = g / (2 Y).
+/// ValueError when an entry is negative (checked on every forward); at 0 the
+/// value is 0 and the gradient infinite.
+template <class T>
+Var<T> sqrt(Var<T> x);
+
+/// Y = |X| elementwise. dX = g ⊙ sign(X), with sign(0) = 0 (a subgradient).
+template <class T>
+Var<T> abs(Var<T> x);
+
+// ---- activations (lib/ops_activation.cpp) -----------------------------------
+
+/// Y = max(X, 0) elementwise. dX = g ⊙ step(X), step(x) = 1 for x > 0 and 0
+/// otherwise (so the gradient at exactly 0 is 0).
+template <class T>
+Var<T> relu(Var<T> x);
+
+/// Y = X for X > 0, α X otherwise. dX = g ⊙ (α + (1 − α) step(X)).
+/// ValueError at build when α is not finite.
+template <class T>
+Var<T> leaky_relu(Var<T> x, double alpha = 0.01);
+
+/// Y = log(1 + eˣ) elementwise, evaluated without overflow. dX = g ⊙ σ(X).
+template <class T>
+Var<T> softplus(Var<T> x);
+
+// ---- softmax (lib/ops_softmax.cpp) ------------------------------------------
+
+/// Softmax over each column (each example): Y(i, j) = e^X(i, j) / Σₖ e^X(k, j),
+/// evaluated stably (the column maximum is subtracted first), so every column
+/// of Y is a probability distribution. X: K × m (K classes) → Y: K × m.
+/// dX = Y ⊙ (g − Σ_rows (g ⊙ Y)), the sum taken over each column (1 × m,
+/// broadcast back down the rows).
+template <class T>
+Var<T> softmax(Var<T> x);
+
+/// Softmax cross-entropy from the logits Z (K classes × m examples), a 1 × 1 node:
+///   J = −(1/m) Σ Y ⊙ log softmax(Z)      dZ = g (softmax(Z) − Y) / m
+/// The labels are either
+///   - one-hot (or probabilities): Y of Z's shape, entries in [0, 1], each
+///     column summing to 1 (within 1e-9 in double, 1e-3 in float); or
+///   - class indices: y of shape 1 × m, each an integer in {0, …, K − 1},
+///     standing for the one-hot Y with Y(y_j, j) = 1.
+/// A label of Z's shape is read as one-hot, so with K = 1 use one-hot labels.
+/// Evaluated as J = (1/m) Σ_j [logsumexp(Z(:, j)) − Σ_i Y(i, j) Z(i, j)]:
+/// finite for logits of any finite size (±1e6 included). The labels get no
+/// gradient. ShapeError for any other label shape; ValueError naming the
+/// first bad label (checked on every forward); GraphError when Z is itself the
+/// output of softmax (pass the logits: the loss applies the softmax).
+template <class T>
+Var<T> softmax_cross_entropy(Var<T> z, Var<T> labels);
+
+// ---- losses (lib/ops_loss.cpp) ----------------------------------------------
+
+/// J = (1/m) Σ (A − Y)², summed over every entry of the n × m prediction A and
+/// divided by its m columns (the number of examples), as the cross-entropies
+/// are; a 1 × 1 node. dA = 2 g (A − Y) / m, dY = −2 g (A − Y) / m.
+/// ShapeError unless Y has A's shape.
+template <class T>
+Var<T> mean_squared_error(Var<T> a, Var<T> y);
+
+// ---- reductions (lib/ops_reduce.cpp) ----------------------------------------
+
+/// Which axis a reduction runs over. xgrad values are always 2-D, so a reduced
+/// axis is kept with size 1 (numpy's keepdims=True, the only form there is):
+/// the result broadcasts straight back against its input (X − mean(X, Axis::cols)).
+enum class Axis {
+    all,   ///< over every entry: n × m → 1 × 1
+    rows,  ///< over the rows, axis 0 (down each column): n × m → 1 × m
+    cols,  ///< over the columns, axis 1 (along each row): n × m → n × 1
+};
+
+/// Y = Σ X over `axis` (see Axis for the result shapes; Σ_columns dZ is the
+/// n × 1 db of a layer). dX = g broadcast back to X's shape.
+template <class T>
+Var<T> sum(Var<T> x, Axis axis = Axis::all);
+
+/// Y = mean of X over `axis`: Σ X / N with N = n m (all), n (rows), m (cols).
+/// dX = g / N broadcast back to X's shape.
+template <class T>
+Var<T> mean(Var<T> x, Axis axis = Axis::all);
+
+// ---- structure (lib/ops_shape.cpp) ------------------------------------------
+
+/// Y = Xᵀ: n × m → m × n. dX = gᵀ.
+template <class T>
+Var<T> transpose(Var<T> x);
+
+/// Y = X, but no gradient flows back to X (stop_gradient): the node's value is
+/// used as a constant by everything after it. The op's differentiable(0) is
+/// false, so if no other path needs them, nothing before it is differentiated.
+template <class T>
+Var<T> detach(Var<T> x);
 
 }  // namespace xg

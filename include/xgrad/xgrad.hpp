@@ -2,6 +2,7 @@
 // The umbrella header: everything a user needs.
 #pragma once
 
+#include "xgrad/check.hpp"
 #include "xgrad/error.hpp"
 #include "xgrad/formula.hpp"
 #include "xgrad/graph.hpp"

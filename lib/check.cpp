@@ -1,0 +1,178 @@
+// The gradient checker: backward() against central finite differences.
+#include "xgrad/check.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+
+namespace xg {
+
+namespace {
+
+/// Compare one parameter's analytic gradient with its finite differences.
+GradCheckEntry compare(const std::string& name, const Matrix<double>& analytic, const Matrix<double>& numeric,
+                       const GradCheckOptions& o) {
+    GradCheckEntry e;
+    e.name = name;
+    e.shape = shape_of(analytic);
+    const double floor = o.rtol > 0 ? o.atol / o.rtol : 0;
+    bool first = true;
+    for (std::size_t k = 0; k < analytic.size(); ++k) {
+        const double a = analytic.data()[k], n = numeric.data()[k];
+        const double abs_err = std::fabs(a - n);
+        const double scale = std::max({std::fabs(a), std::fabs(n), floor});
+        // A NaN anywhere is the worst possible error.
+        const double rel = std::isnan(abs_err) ? INFINITY : scale > 0 ? abs_err / scale : 0.0;
+        e.max_abs_err = std::isnan(abs_err) ? INFINITY : std::max(e.max_abs_err, abs_err);
+        if (first || rel > e.max_rel_err) {
+            first = false;
+            e.max_rel_err = rel;
+            e.worst_row = k / e.shape.cols;
+            e.worst_col = k % e.shape.cols;
+            e.analytic = a;
+            e.numeric = n;
+        }
+    }
+    e.ok = e.max_rel_err <= o.rtol;
+    return e;
+}
+
+/// Central differences of `loss` with respect to each entry of `value`.
+Matrix<double> finite_differences(Graph<double>& g, Var<double> loss, Matrix<double>& value, double h) {
+    Matrix<double> out(value.shape());
+    for (std::size_t k = 0; k < value.size(); ++k) {
+        double& v = value.data()[k];
+        const double v0 = v;
+        try {
+            v = v0 + h;
+            g.forward();
+            const double up = loss.value()(0, 0);
+            v = v0 - h;
+            g.forward();
+            const double down = loss.value()(0, 0);
+            v = v0;
+            out.data()[k] = (up - down) / (2 * h);
+        } catch (...) {
+            v = v0;
+            g.forward();
+            throw;
+        }
+    }
+    return out;
+}
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+}  // namespace
+
+GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::vector<Var<double>>& leaves,
+                                const GradCheckOptions& options) {
+    if (!loss || &loss.graph() != &g) throw GraphError("check_gradients: the loss node belongs to another graph");
+    if (!(options.step > 0)) throw GraphError("check_gradients: the step h must be positive");
+    std::vector<std::uint32_t> ids;
+    for (const Var<double>& v : leaves) {
+        if (!v || &v.graph() != &g) throw GraphError("check_gradients: a leaf to check belongs to another graph");
+        if (g.kind(v.id()) != NodeKind::parameter) {
+            const char* what = g.kind(v.id()) == NodeKind::input ? "an input leaf" : "not a leaf";
+            throw GraphError("check_gradients: " + v.name() + " is " + what +
+                             "; only parameters carry gradients (make it a parameter, g.parameter(value), to check "
+                             "the gradient with respect to it)");
+        }
+        if (std::find(ids.begin(), ids.end(), v.id()) == ids.end()) ids.push_back(v.id());
+    }
+    std::sort(ids.begin(), ids.end());
+
+    g.forward();
+    g.backward(loss);  // GraphError for a loss that is not 1 × 1
+    std::vector<Matrix<double>> analytic;
+    for (std::uint32_t id : ids) {
+        if (g.has_grad(id)) {
+            analytic.push_back(g.grad(id));
+        } else {
+            analytic.push_back(xt::zeros<double>(g.value(id).shape()));
+        }
+    }
+
+    GradCheckReport report;
+    report.options = options;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        Parameter<double> p = g.parameter_of(ids[i]);
+        const Matrix<double> numeric = finite_differences(g, loss, p.value(), options.step);
+        report.entries.push_back(compare(g.name(ids[i]), analytic[i], numeric, options));
+    }
+    g.forward();  // every value as it was
+    return report;
+}
+
+GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const GradCheckOptions& options) {
+    std::vector<Var<double>> params;
+    for (std::uint32_t id = 0; id < g.size(); ++id) {
+        if (g.kind(id) == NodeKind::parameter) params.push_back(g.var(id));
+    }
+    return check_gradients(g, loss, params, options);
+}
+
+bool GradCheckReport::ok() const {
+    return std::all_of(entries.begin(), entries.end(), [](const GradCheckEntry& e) { return e.ok; });
+}
+
+double GradCheckReport::max_abs_err() const {
+    double m = 0;
+    for (const GradCheckEntry& e : entries) m = std::max(m, e.max_abs_err);
+    return m;
+}
+
+double GradCheckReport::max_rel_err() const {
+    const GradCheckEntry* w = worst();
+    return w ? w->max_rel_err : 0;
+}
+
+const GradCheckEntry* GradCheckReport::worst() const {
+    const GradCheckEntry* w = nullptr;
+    for (const GradCheckEntry& e : entries) {
+        if (!w || e.max_rel_err > w->max_rel_err) w = &e;
+    }
+    return w;
+}
+
+std::string GradCheckReport::str() const {
+    std::size_t failed = 0;
+    for (const GradCheckEntry& e : entries) failed += e.ok ? 0 : 1;
+    std::string s = "gradient check, central differences with h = " + fmt("%g", options.step) +
+                    ", pass when |analytic - numeric| <= max(" + fmt("%g", options.rtol) +
+                    " max(|analytic|, |numeric|), " + fmt("%g", options.atol) + "): ";
+    const std::string count = std::to_string(entries.size()) + (entries.size() == 1 ? " parameter" : " parameters");
+    s += failed ? "FAILED for " + std::to_string(failed) + " of " + count : "ok (" + count + ")";
+    for (const GradCheckEntry& e : entries) {
+        s += "\n  " + e.name + " [" + to_string(e.shape) + "]: max abs err " + fmt("%.2g", e.max_abs_err) +
+             ", max rel err " + fmt("%.2g", e.max_rel_err) + " at (" + std::to_string(e.worst_row) + ", " +
+             std::to_string(e.worst_col) + "): analytic " + fmt("%.6g", e.analytic) + ", numeric " +
+             fmt("%.6g", e.numeric) + (e.ok ? "  ok" : "  FAILED");
+    }
+    return s;
+}
+
+std::ostream& operator<<(std::ostream& os, const GradCheckReport& r) { return os << r.str(); }
+
+GradientCheckError::GradientCheckError(GradCheckReport report)
+    : Error(report.str()), report_(std::move(report)) {}
+
+GradCheckReport require_gradients_ok(Graph<double>& g, Var<double> loss, const std::vector<Var<double>>& leaves,
+                                     const GradCheckOptions& options) {
+    GradCheckReport r = check_gradients(g, loss, leaves, options);
+    if (!r.ok()) throw GradientCheckError(std::move(r));
+    return r;
+}
+
+GradCheckReport require_gradients_ok(Graph<double>& g, Var<double> loss, const GradCheckOptions& options) {
+    GradCheckReport r = check_gradients(g, loss, options);
+    if (!r.ok()) throw GradientCheckError(std::move(r));
+    return r;
+}
+
+}  // namespace xg

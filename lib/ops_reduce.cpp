@@ -1,0 +1,115 @@
+// Reductions: sum and mean over every entry, over the rows or over the columns.
+// Results stay 2-D (the reduced axis has size 1), so they broadcast back.
+#include "broadcast.hpp"
+#include "ops_common.hpp"
+#include "xgrad/ops.hpp"
+
+namespace xg {
+namespace detail {
+
+// Y = Σ X over an axis (mean: divided by N, the number of entries summed);
+// dX = g broadcast back to X's shape (mean: g / N)
+template <class T>
+class ReduceOp final : public Op<T> {
+public:
+    ReduceOp(Axis axis, bool mean) : axis_(axis), mean_(mean) {}
+
+    std::string name() const override { return mean_ ? "mean" : "sum"; }
+
+    Shape shape(const ShapeContext& c) const override {
+        c.require_arity(1);
+        const Shape s = c.shape(0);
+        switch (axis_) {
+            case Axis::rows: return Shape{1, s.cols};
+            case Axis::cols: return Shape{s.rows, 1};
+            case Axis::all: break;
+        }
+        return Shape{1, 1};
+    }
+
+    void forward(const ForwardContext<T>& c) const override {
+        const ConstView<T> x = c.in(0);
+        const MutView<T> y = c.out();
+        const std::size_t R = x.rows, C = x.cols;
+        const double n = mean_ ? double(count(x.shape())) : 1.0;
+        switch (axis_) {
+            case Axis::all: {
+                double acc = 0;
+                for (std::size_t k = 0; k < x.size(); ++k) acc += x[k];
+                y[0] = T(acc / n);
+                break;
+            }
+            case Axis::rows: {  // down each column, row by row (contiguous)
+                std::copy(x.data, x.data + C, y.data);
+                for (std::size_t i = 1; i < R; ++i) {
+                    const T* row = x.data + i * C;
+                    for (std::size_t j = 0; j < C; ++j) y[j] += row[j];
+                }
+                if (mean_) {
+                    for (std::size_t j = 0; j < C; ++j) y[j] = T(y[j] / n);
+                }
+                break;
+            }
+            case Axis::cols: {  // along each row
+                for (std::size_t i = 0; i < R; ++i) {
+                    const T* row = x.data + i * C;
+                    double acc = 0;
+                    for (std::size_t j = 0; j < C; ++j) acc += row[j];
+                    y[i] = T(acc / n);
+                }
+                break;
+            }
+        }
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        const ConstView<T> g = c.dout();
+        const Shape gs = g.shape();
+        const T n = mean_ ? T(count(c.in(0).shape())) : T(1);
+        store_2d(c.grad(0), [&](std::size_t i, std::size_t j) { return g[broadcast_index(gs, i, j)] / n; });
+    }
+
+    sym::Expr formula() const override {
+        using namespace sym;
+        const Expr s = sum_of(in(0), axis_);
+        return mean_ ? scale(div(num(1), count_symbol()), s) : s;
+    }
+
+    sym::Expr grad_formula(std::size_t) const override {
+        return mean_ ? sym::div(sym::grad(), count_symbol()) : sym::grad();
+    }
+
+private:
+    Axis axis_;
+    bool mean_;
+
+    /// How many entries each output entry sums.
+    std::size_t count(Shape x) const {
+        return axis_ == Axis::rows ? x.rows : axis_ == Axis::cols ? x.cols : x.size();
+    }
+    /// The same count as equations write it: n (rows), m (columns), n m (all).
+    sym::Expr count_symbol() const {
+        if (axis_ == Axis::rows) return sym::symbol("n");
+        if (axis_ == Axis::cols) return sym::m();
+        return sym::scale(sym::symbol("n"), sym::m());
+    }
+};
+
+}  // namespace detail
+
+template <class T>
+Var<T> sum(Var<T> x, Axis axis) {
+    return detail::make_node<detail::ReduceOp>(std::vector<Var<T>>{x}, axis, false);
+}
+
+template <class T>
+Var<T> mean(Var<T> x, Axis axis) {
+    return detail::make_node<detail::ReduceOp>(std::vector<Var<T>>{x}, axis, true);
+}
+
+template Var<float> sum(Var<float>, Axis);
+template Var<double> sum(Var<double>, Axis);
+template Var<float> mean(Var<float>, Axis);
+template Var<double> mean(Var<double>, Axis);
+
+}  // namespace xg
