@@ -3,6 +3,7 @@
 #pragma once
 
 #include "xgrad/error.hpp"
+#include "xgrad/explain.hpp"
 #include "xgrad/formula.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
