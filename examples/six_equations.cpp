@@ -51,7 +51,7 @@ double difference(const Matrix& a, const Matrix& b) {
         diff = std::max(diff, std::fabs(a.data()[k] - b.data()[k]));
         size = std::max(size, std::fabs(b.data()[k]));
     }
-    return diff / size;
+    return diff / std::max(size, 1e-300);
 }
 
 }  // namespace

@@ -1,34 +1,36 @@
 // xgrad — show the derivation. `explain(J)` prints the forward graph of a loss
 // as equations and the reverse sweep as the equations the engine executes,
 // each composed from the formulas the ops carry next to their backward code
-// (Op::formula, Op::grad_formula). `to_dot(J)` writes the graph as Graphviz
-// DOT. For the two-layer network of the lecture:
+// (Op::formula, Op::grad_formula) — nothing is a template for one network.
+// For the two-layer network of the lecture (docs/explain.md):
 //
-//   forward                          backward
-//     Z1 = W1 · X + b1                 dZ2 = (A2 − Y) / m
-//     A1 = tanh(Z1)                    dW2 = dZ2 · A1ᵀ
-//     Z2 = W2 · A1 + b2                db2 = Σ_columns dZ2
-//     A2 = σ(Z2)                       dA1 = W2ᵀ · dZ2
-//     J  = −(1 / m) Σ(Y ⊙ log(A2)      dZ1 = dA1 ⊙ (1 − A1²)
-//            + (1 − Y) ⊙ log(1 − A2))  dW1 = dZ1 · Xᵀ
-//                                      db1 = Σ_columns dZ1
+//   forward:                      backward:
+//     Z1 = W1 · X + b1              dZ2 = (A2 − Y) / m
+//     A1 = tanh(Z1)                 dW2 = dZ2 · A1ᵀ
+//     Z2 = W2 · A1 + b2             db2 = Σ_columns dZ2
+//     A2 = σ(Z2)                    dA1 = W2ᵀ · dZ2
+//     J  = −(1 / m) Σ(…)            dZ1 = dA1 ⊙ (1 − A1²)
+//                                   dW1 = dZ1 · Xᵀ
+//                                   db1 = Σ_columns dZ1
 //
-// The rules (docs/explain.md):
+// The rules:
 // - Backward mirrors Graph::backward: a node gets a gradient when it requires
 //   one and lies on a path to the loss through differentiable inputs; its
 //   gradient is the sum of its consumers' contributions, in the order the
-//   sweep adds them; where an op broadcasts an input, its contribution is
+//   sweep adds them; where an op broadcasts an input, the contribution is
 //   summed over the stretched axes (Σ_columns, Σ_rows, Σ_all, keepdims).
 //   The loss's gradient is 1, written into the formulas (1 ⊙ x → x).
 // - Folding (unless all_nodes): an unnamed op node whose gradient is one
 //   identity contribution of its own shape (t = W1 · X under Z1 = t + b1)
 //   gets no line; its gradient is its consumer's (dW1 = dZ1 · Xᵀ).
-// - Inlining (unless all_nodes): an unnamed op node used once, whose gradient
-//   gets no line of its own, is written into the formula that uses it
-//   (Z1 = W1 · X + b1). Every other op node on the loss's graph gets a line.
+// - Inlining (unless all_nodes): an unnamed op node read once, whose gradient
+//   has no line of its own, is written into the formula that reads it
+//   (Z1 = W1 · X + b1), up to 8 ops deep. Every other op node on the loss's
+//   graph gets a line; leaves (inputs, parameters) get none.
 // - Order: forward lines in creation order. Backward lines in the order the
 //   sweep finishes them (a folded node's visit counts as its consumer's);
-//   within one step, leaves first (creation order), then intermediate nodes.
+//   within one visit, leaves first (in creation order), then intermediate
+//   nodes (in sweep order); a line never comes before a line it reads.
 #pragma once
 
 #include <cstdint>
