@@ -98,8 +98,12 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
             res[id] = res[p.consumer];  // consumers come later: already resolved
         }
     }
-    std::vector<char> line(n, 0);  // has a backward line
-    for (std::uint32_t id = 0; id < n; ++id) line[id] = reach[id] && !folded[id] && (id != loss || all);
+    // Lines: the seed dJ = 1 only with all_nodes (its 1 is written into the
+    // formulas), or when the loss is itself a parameter.
+    std::vector<char> line(n, 0);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        line[id] = reach[id] && !folded[id] && (id != loss || all || !is_op(id));
+    }
 
     // How a node's value is written where it is used: its name, or (inlined)
     // its own formula.

@@ -27,17 +27,18 @@ using V = Var<double>;
 
 // ---- the two-layer network of the lecture -----------------------------------
 
+template <class T = double>
 struct TwoLayer {
-    G g;
-    V X, Y, W1, b1, W2, b2, Z1, A1, Z2, A2, J;
+    xg::Graph<T> g;
+    Var<T> X, Y, W1, b1, W2, b2, Z1, A1, Z2, A2, J;
 
     TwoLayer(std::size_t n0, std::size_t n1, std::size_t n2, std::size_t m, std::mt19937_64& rng) {
-        X = g.input(randn(n0, m, rng), "X");
-        Y = g.input(labels01(n2, m, rng), "Y");
-        W1 = g.parameter(randn(n1, n0, rng), "W1");
-        b1 = g.parameter(randn(n1, 1, rng), "b1");
-        W2 = g.parameter(randn(n2, n1, rng), "W2");
-        b2 = g.parameter(randn(n2, 1, rng), "b2");
+        X = g.input(randn<T>(n0, m, rng), "X");
+        Y = g.input(labels01<T>(n2, m, rng), "Y");
+        W1 = g.parameter(randn<T>(n1, n0, rng), "W1");
+        b1 = g.parameter(randn<T>(n1, 1, rng), "b1");
+        W2 = g.parameter(randn<T>(n2, n1, rng), "W2");
+        b2 = g.parameter(randn<T>(n2, 1, rng), "b2");
         Z1 = (matmul(W1, X) + b1).named("Z1");
         A1 = tanh(Z1).named("A1");
         Z2 = (matmul(W2, A1) + b2).named("Z2");
@@ -413,7 +414,7 @@ int render_with_dot(const std::string& text, std::string& svg, std::string& erro
 
 TEST_CASE("explain: the two-layer network prints the lecture's equations") {
     std::mt19937_64 rng(11);
-    TwoLayer net(2, 4, 3, 7, rng);
+    TwoLayer<> net(2, 4, 3, 7, rng);
     CHECK(xg::explain(net.J) == two_layer_unicode);
     CHECK(xg::explain(net.J, {Style::ascii}) == two_layer_ascii);
     CHECK(xg::explain(net.J, {Style::latex}) == two_layer_latex);
@@ -424,7 +425,7 @@ TEST_CASE("explain: the two-layer network prints the lecture's equations") {
 TEST_CASE("explain: the printed two-layer equations compute the engine's gradients") {
     std::mt19937_64 rng(12);
     for (std::size_t m : {1, 5}) {
-        TwoLayer net(3, 4, 2, m, rng);
+        TwoLayer<> net(3, 4, 2, m, rng);
         net.g.backward(net.J);
         SymEnv env = SymEnv::of(net.g);
         env.symbols["m"] = double(m);
@@ -436,7 +437,7 @@ TEST_CASE("explain: the printed two-layer equations compute the engine's gradien
 
 TEST_CASE("explain: dA2 is never printed: the fused cross-entropy sends its gradient straight to Z2") {
     std::mt19937_64 rng(13);
-    TwoLayer net(2, 3, 1, 4, rng);
+    TwoLayer<> net(2, 3, 1, 4, rng);
     const xg::Explanation d = xg::derive(net.J, true);
     for (const xg::Equation& q : d.backward) CHECK(q.node != net.A2.id());
     CHECK(xg::explain(net.J).find("dA2") == std::string::npos);
@@ -453,21 +454,10 @@ TEST_CASE("explain: dA2 is never printed: the fused cross-entropy sends its grad
 }
 
 TEST_CASE("explain: float graphs print the same equations") {
-    xg::Graph<float> g;
     std::mt19937_64 rng(14);
-    auto X = g.input(randn<float>(2, 7, rng), "X");
-    auto Y = g.input(labels01<float>(3, 7, rng), "Y");
-    auto W1 = g.parameter(randn<float>(4, 2, rng), "W1");
-    auto b1 = g.parameter(randn<float>(4, 1, rng), "b1");
-    auto W2 = g.parameter(randn<float>(3, 4, rng), "W2");
-    auto b2 = g.parameter(randn<float>(3, 1, rng), "b2");
-    auto Z1 = (matmul(W1, X) + b1).named("Z1");
-    auto A1 = tanh(Z1).named("A1");
-    auto Z2 = (matmul(W2, A1) + b2).named("Z2");
-    auto A2 = sigmoid(Z2).named("A2");
-    auto J = binary_cross_entropy(A2, Y).named("J");
-    CHECK(xg::explain(J) == two_layer_unicode);
-    CHECK(xg::to_dot(J).find("digraph xgrad {") == 0);
+    TwoLayer<float> net(2, 4, 3, 7, rng);
+    CHECK(xg::explain(net.J) == two_layer_unicode);
+    CHECK(xg::to_dot(net.J).find("digraph xgrad {") == 0);
 }
 
 // ---- every op, and user-defined ops --------------------------------------------
@@ -495,7 +485,7 @@ TEST_CASE("explain: every op prints its own formulas, and the printed equations 
     }
 }
 
-TEST_CASE("explain: a graph without parameters has no backward equations; a non-scalar loss is refused") {
+TEST_CASE("explain: a graph without parameters has no backward equations; a non-scalar loss is refused; a parameter loss") {
     G g;
     auto x = g.input(Matrix<double>{{0.5, -1.0}}, "x");
     auto y = g.input(Matrix<double>{{1.0, 0.0}}, "y");
@@ -504,6 +494,9 @@ TEST_CASE("explain: a graph without parameters has no backward equations; a non-
     CHECK_THROWS_AS(xg::explain(x), xg::GraphError);
     CHECK_THROWS_WITH(xg::explain(x), doctest::Contains("the loss must be a 1x1 node"));
     CHECK_THROWS_AS(xg::to_dot(x), xg::GraphError);
+    // A 1 × 1 parameter as its own loss: its gradient is the seed.
+    auto p = g.parameter(Matrix<double>{{2.0}}, "p");
+    CHECK(xg::explain(p) == "forward:\n  (no op node)\nbackward:\n  dp = 1\n");
 }
 
 TEST_CASE("explain: a chain of 100 000 unnamed nodes prints line by line, without deep recursion") {
@@ -551,7 +544,7 @@ TEST_CASE("formulas: variables, bindings, sums over broadcast axes, simplificati
 
 TEST_CASE("to_dot: every node with its name, op and shape; forward edges and the gradient flow; valid for dot") {
     std::mt19937_64 rng(16);
-    TwoLayer net(2, 4, 1, 5, rng);
+    TwoLayer<> net(2, 4, 1, 5, rng);
     const std::string dot = xg::to_dot(net.J);
     CHECK(dot.find("n7 [label=\"Z1\\nadd  4×5\"") != std::string::npos);
     CHECK(dot.find("n2 [label=\"W1\\nparameter  4×2\"") != std::string::npos);

@@ -19,7 +19,8 @@
 //   gradient is the sum of its consumers' contributions, in the order the
 //   sweep adds them; where an op broadcasts an input, the contribution is
 //   summed over the stretched axes (Σ_columns, Σ_rows, Σ_all, keepdims).
-//   The loss's gradient is 1, written into the formulas (1 ⊙ x → x).
+//   The loss's gradient is 1, written into the formulas (1 ⊙ x → x); the
+//   seed's own line dJ = 1 shows with all_nodes (or when J is a parameter).
 // - Folding (unless all_nodes): an unnamed op node whose gradient is one
 //   identity contribution of its own shape (t = W1 · X under Z1 = t + b1)
 //   gets no line; its gradient is its consumer's (dW1 = dZ1 · Xᵀ).
