@@ -193,7 +193,8 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
     while (!ready.empty()) {
         const std::uint32_t id = ready.top();
         ready.pop();
-        const sym::Expr rhs = id == loss ? sym::num(1) : sum_of(d.contributions[id], 0, d.contributions[id].size());
+        const sym::Expr rhs =
+            id == loss ? sym::num(1) : sym::simplify(sum_of(d.contributions[id], 0, d.contributions[id].size()));
         e.backward.push_back(Equation{id, "d" + g.name(id), rhs, g.shape(id)});
         for (std::uint32_t r : readers[id]) {
             if (--pending[r] == 0) ready.push(r);

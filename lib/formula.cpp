@@ -128,6 +128,9 @@ Expr simplify(const Expr& e) {
         case Kind::neg:
             if (a[0]->kind == Kind::neg) return a[0]->args[0];
             break;
+        case Kind::add:
+            if (a[1]->kind == Kind::neg) return sub(a[0], a[1]->args[0]);
+            break;
         default:
             break;
     }
@@ -221,10 +224,12 @@ struct Renderer {
 
     // An operand of a product: a product of another kind gets parentheses
     // ((W2ᵀ · dZ2) ⊙ (1 − A1²)), so ⊙ and · never mix unmarked.
-    // A scalar factor commutes with every product (m (P ⊙ Q) = m P ⊙ Q): none
+    // A scalar factor commutes with ⊙ and · (m (P ⊙ Q) = m P ⊙ Q): neither
     // needs parentheses after it.
     std::string factor(const Expr& parent, const Expr& e, bool right) const {
-        if (parent->kind == Kind::scale && right && is_product(e->kind)) return go(e);
+        if (parent->kind == Kind::scale && right && (e->kind == Kind::hadamard || e->kind == Kind::matmul)) {
+            return go(e);
+        }
         if (is_product(e->kind) && e->kind != parent->kind && e->kind != Kind::scale && !latex_frac(e)) {
             return paren(go(e));
         }

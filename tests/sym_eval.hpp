@@ -27,6 +27,8 @@ struct SymEnv {
         {"log", [](double x) { return std::log(x); }},
         {"exp", [](double x) { return std::exp(x); }},
     };
+    /// Functions of a whole matrix (softmax over each column, …), by Unicode name.
+    std::map<std::string, std::function<Matrix<double>(const Matrix<double>&)>> matrix_functions;
 
     /// Every node of `g` by name, and the gradient of every node the last
     /// backward() reached.
@@ -85,6 +87,8 @@ inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
             if (f == "Σ_columns") return sum_axis(arg(0), 1);
             if (f == "Σ_rows") return sum_axis(arg(0), 0);
             if (f == "Σ_all" || f == "Σ") return sum_axis(arg(0), 2);
+            const auto mf = env.matrix_functions.find(f);
+            if (mf != env.matrix_functions.end()) return mf->second(arg(0));
             const auto it = env.functions.find(f);
             REQUIRE_MESSAGE(it != env.functions.end(), "unknown function " << f);
             Matrix<double> x = arg(0);
@@ -121,6 +125,12 @@ inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
     }
     FAIL("unknown kind");
     return {};
+}
+
+/// `a` broadcast to `shape` (each dimension equal, or 1): an equation such as
+/// dX = dS for S = Σ_columns X writes the broadcast of dS implicitly.
+inline Matrix<double> broadcast_to(const Matrix<double>& a, xg::Shape shape) {
+    return broadcast_op(a, xt::zeros<double>({shape.rows, shape.cols}), [](double x, double) { return x; });
 }
 
 }  // namespace xgt

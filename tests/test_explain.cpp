@@ -146,17 +146,19 @@ backward:
 
 /// Every equation of the derivation, evaluated as a matrix program from the
 /// engine's values (and, for backward lines, its gradients after
-/// g.backward(loss)), equals the value or gradient the engine computed.
+/// g.backward(loss)), equals the value or gradient the engine computed. A
+/// result smaller than the node is broadcast to it first: a reduction's
+/// gradient (dX = dS for S = Σ_columns X) writes that broadcast implicitly.
 void check_equations_compute(const G& g, const xg::Explanation& d, SymEnv env) {
     for (const xg::Equation& q : d.forward) {
         CAPTURE(q.lhs);
-        CHECK(rel_err(sym_eval(q.rhs, env), g.value(q.node)) <= 1e-12);
+        CHECK(rel_err(broadcast_to(sym_eval(q.rhs, env), q.shape), g.value(q.node)) <= 1e-12);
         CHECK(q.shape == g.shape(q.node));
     }
     for (const xg::Equation& q : d.backward) {
         CAPTURE(q.lhs);
         REQUIRE(g.has_grad(q.node));
-        CHECK(grad_rel_err(sym_eval(q.rhs, env), g.grad(q.node)) <= 1e-12);
+        CHECK(grad_rel_err(broadcast_to(sym_eval(q.rhs, env), q.shape), g.grad(q.node)) <= 1e-12);
         CHECK(q.shape == g.shape(q.node));
     }
 }
@@ -240,17 +242,17 @@ public:
 // ---- the op-coverage table ------------------------------------------------------
 //
 // One row per graph: how to build it (returning its loss), the forward and
-// backward text it must print, and the functions the evaluator must know
-// beyond tanh, σ, log, exp. Together the rows use every op of the library
-// and both forms of every op (fused or not, broadcasting or not). A new op
-// adds a row (and its function to `functions` if it prints one).
+// backward text it must print, and what the evaluator must know beyond
+// tanh, σ, log, exp and m (functions, matrix functions, symbols such as n).
+// Together the rows use every op of the library and both forms of every op
+// (fused or not, broadcasting or not). A new op adds a row.
 
 struct Case {
     const char* what;
     std::function<V(G&, std::mt19937_64&)> build;
     const char* forward;
     const char* backward;
-    std::map<std::string, std::function<double(double)>> functions = {};
+    std::function<void(SymEnv&)> teach = [](SymEnv&) {};
 };
 
 constexpr std::size_t m_cols = 6;  // every case has m = 6 examples
@@ -383,7 +385,7 @@ const std::vector<Case>& cases() {
          "  dA = (A − Y) / m\n"
          "  dZ = dA ⊙ σ(Z)\n"
          "  dW = dZ · Xᵀ\n",
-         {{"softplus", [](double x) { return std::log1p(std::exp(x)); }}}},
+         [](SymEnv& env) { env.functions["softplus"] = [](double x) { return std::log1p(std::exp(x)); }; }},
     };
     return table;
 }
@@ -475,7 +477,7 @@ TEST_CASE("explain: every op prints its own formulas, and the printed equations 
         g.backward(J);
         SymEnv env = SymEnv::of(g);
         env.symbols["m"] = double(m_cols);
-        for (const auto& f : c.functions) env.functions.insert(f);
+        c.teach(env);
         check_equations_compute(g, xg::derive(J), env);
         check_equations_compute(g, xg::derive(J, true), env);
         check_mirrors_the_sweep(g, J);
@@ -536,6 +538,10 @@ TEST_CASE("formulas: variables, bindings, sums over broadcast axes, simplificati
     CHECK(render(t, none) == "dZ · (X + b)ᵀ");
     CHECK(render(simplify(scale(num(1), div(var("x"), num(1)))), none) == "x");
     CHECK(render(simplify(neg(neg(var("x")))), none) == "x");
+    CHECK(render(simplify(var("a") + -var("b")), none) == "a − b");
+    // After a scalar factor, ⊙ and · need no parentheses; a quotient keeps them.
+    CHECK(render(scale(m(), var("P") * (1.0 - var("P"))), none) == "m P ⊙ (1 − P)");
+    CHECK(render(scale(var("dJ"), div(var("A") - var("Y"), m())), none) == "dJ ((A − Y) / m)");
     CHECK(render(div(var("a"), var("b")) * var("c"), none, Style::latex) == "\\frac{a}{b} \\odot c");
     CHECK(render(scale(div(num(1), m()), var("S")), none, Style::ascii) == "(1 / m) * S");
 }

@@ -135,7 +135,7 @@ struct Bindings {
 Expr bind_placeholders(const Expr& e, const Bindings& b);
 
 /// Drop the factors and divisors that are the number 1 (1 ⊙ x, x · 1,
-/// 1 x, x / 1 → x) and double negations (−(−x) → x).
+/// 1 x, x / 1 → x) and double negations (−(−x) → x); x + (−y) → x − y.
 Expr simplify(const Expr& e);
 
 /// True when `e` is exactly the incoming gradient (an identity pass-through).
