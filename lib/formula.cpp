@@ -63,7 +63,23 @@ Expr pow(Expr x, double p) {
     return t;
 }
 Expr transpose(Expr x) { return make(Kind::transpose, {std::move(x)}); }
+Expr var(const std::string& name) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::variable;
+    t->text = Spelling{name, name, name};
+    return t;
+}
 Expr m() { return symbol("m"); }
+
+Expr sum_columns(Expr x) {
+    return fn({"Σ_columns", "sum({}, axis=1, keepdims=True)", "\\sum_{\\text{columns}}"}, std::move(x), true);
+}
+Expr sum_rows(Expr x) {
+    return fn({"Σ_rows", "sum({}, axis=0, keepdims=True)", "\\sum_{\\text{rows}}"}, std::move(x), true);
+}
+Expr sum_all(Expr x) {
+    return fn({"Σ_all", "sum({}, keepdims=True)", "\\sum_{\\text{all}}"}, std::move(x), true);
+}
 
 Expr operator*(Expr x, Expr y) {
     if (is_scalar_like(x)) return scale(std::move(x), std::move(y));
@@ -83,6 +99,18 @@ Expr rebuild(const Expr& e, std::vector<Expr> args) {
     return t;
 }
 
+Expr replace(const Expr& e, const Bindings& b) {
+    if (e->kind == Kind::input && e->index < b.inputs.size() && b.inputs[e->index]) return b.inputs[e->index];
+    if (e->kind == Kind::output && b.output) return b.output;
+    if (e->kind == Kind::grad && b.grad) return b.grad;
+    if (e->args.empty()) return e;
+    std::vector<Expr> a;
+    for (const Expr& x : e->args) a.push_back(replace(x, b));
+    return rebuild(e, std::move(a));
+}
+
+}  // namespace
+
 Expr simplify(const Expr& e) {
     if (e->args.empty()) return e;
     std::vector<Expr> a;
@@ -100,29 +128,22 @@ Expr simplify(const Expr& e) {
         case Kind::neg:
             if (a[0]->kind == Kind::neg) return a[0]->args[0];
             break;
+        case Kind::add:
+            if (a[1]->kind == Kind::neg) return sub(a[0], a[1]->args[0]);
+            break;
         default:
             break;
     }
     return rebuild(e, std::move(a));
 }
 
-Expr replace(const Expr& e, const std::vector<Expr>* inputs, const Expr* grad_by) {
-    if (e->kind == Kind::input && inputs && e->index < inputs->size()) return (*inputs)[e->index];
-    if (e->kind == Kind::grad && grad_by) return *grad_by;
-    if (e->args.empty()) return e;
-    std::vector<Expr> a;
-    for (const Expr& x : e->args) a.push_back(replace(x, inputs, grad_by));
-    return rebuild(e, std::move(a));
+Expr with_unit_grad(const Expr& e) { return bind_placeholders(e, Bindings{{}, nullptr, num(1)}); }
+
+Expr substitute(const Expr& e, const std::vector<Expr>& inputs) {
+    return replace(e, Bindings{inputs, nullptr, nullptr});
 }
 
-}  // namespace
-
-Expr with_unit_grad(const Expr& e) {
-    const Expr one = num(1);
-    return simplify(replace(e, nullptr, &one));
-}
-
-Expr substitute(const Expr& e, const std::vector<Expr>& inputs) { return replace(e, &inputs, nullptr); }
+Expr bind_placeholders(const Expr& e, const Bindings& b) { return simplify(replace(e, b)); }
 
 // ---- rendering --------------------------------------------------------------
 
@@ -190,16 +211,28 @@ struct Renderer {
 
     std::string paren(const std::string& s) const { return style == Style::latex ? "\\left(" + s + "\\right)" : "(" + s + ")"; }
 
+    // A LaTeX fraction is a block of its own: it needs no parentheses in a
+    // product, only under a power or a transpose.
+    bool latex_frac(const Expr& e) const { return style == Style::latex && e->kind == Kind::div; }
+    int precedence(const Expr& e) const { return latex_frac(e) ? p_prefix : prec(e); }
+
     // Render `e`, in parentheses when its precedence is below `min`.
     std::string part(const Expr& e, int min) const {
         const std::string s = go(e);
-        return prec(e) < min ? paren(s) : s;
+        return precedence(e) < min ? paren(s) : s;
     }
 
     // An operand of a product: a product of another kind gets parentheses
     // ((W2ᵀ · dZ2) ⊙ (1 − A1²)), so ⊙ and · never mix unmarked.
+    // A scalar factor commutes with ⊙ and · (m (P ⊙ Q) = m P ⊙ Q): neither
+    // needs parentheses after it.
     std::string factor(const Expr& parent, const Expr& e, bool right) const {
-        if (is_product(e->kind) && e->kind != parent->kind && e->kind != Kind::scale) return paren(go(e));
+        if (parent->kind == Kind::scale && right && (e->kind == Kind::hadamard || e->kind == Kind::matmul)) {
+            return go(e);
+        }
+        if (is_product(e->kind) && e->kind != parent->kind && e->kind != Kind::scale && !latex_frac(e)) {
+            return paren(go(e));
+        }
         return part(e, right ? p_mul + 1 : p_mul);
     }
 
@@ -227,8 +260,12 @@ struct Renderer {
                 return number(e->number);
             case Kind::symbol:
                 return pick(e->text);
+            case Kind::variable:
+                return name(e->text.unicode);
             case Kind::function: {
                 const std::string& f = pick(e->text);
+                const std::size_t hole = f.find("{}");
+                if (hole != std::string::npos) return f.substr(0, hole) + go(a[0]) + f.substr(hole + 2);
                 if (e->prefix) {
                     const bool atom = prec(a[0]) >= p_postfix;
                     return f + (atom ? " " + go(a[0]) : paren(go(a[0])));
@@ -242,7 +279,8 @@ struct Renderer {
             case Kind::sub:
                 return part(a[0], p_add) + pick(" − ", " - ", " - ") + part(a[1], p_add + 1);
             case Kind::scale:
-                return part(a[0], p_postfix) + pick(" ", "*", " ") + factor(e, a[1], true);
+                return (latex_frac(a[0]) ? go(a[0]) : part(a[0], p_postfix)) + pick(" ", " * ", " ") +
+                       factor(e, a[1], true);
             case Kind::hadamard:
                 return factor(e, a[0], false) + pick(" ⊙ ", " * ", " \\odot ") + factor(e, a[1], true);
             case Kind::matmul:

@@ -30,6 +30,7 @@ enum class Kind {
     div,        // x / y
     pow,        // x^p (p a number)
     transpose,  // xᵀ
+    variable,   // a named matrix of a graph (W1, dZ2): what `explain` binds placeholders to
 };
 
 /// A spelling in each of the three output styles.
@@ -46,10 +47,13 @@ struct Term {
     Kind kind;
     std::size_t index = 0;  // input: which one
     double number = 0;      // number: its value; pow: the exponent
-    Spelling text;          // symbol / function: its name
+    Spelling text;          // symbol / function / variable: its name
     bool prefix = false;    // function: written without parentheses around an atom (Σ_columns dZ)
     std::vector<Expr> args;
 };
+
+// A function's spelling in one style may be a template: "sum({}, axis=1)"
+// renders with the argument in place of {} and no parentheses added.
 
 Expr in(std::size_t i);
 Expr out();
@@ -67,6 +71,16 @@ Expr matmul(Expr x, Expr y);
 Expr div(Expr x, Expr y);
 Expr pow(Expr x, double p);
 Expr transpose(Expr x);
+/// A named matrix (a node of a graph, or its gradient): renders as its name,
+/// with trailing digits as a subscript in LaTeX (W1 → W_{1}).
+Expr var(const std::string& name);
+
+/// The adjoint of broadcasting, keepdims: Σ over the columns (n × m → n × 1),
+/// over the rows (n × m → 1 × m), or over every entry (→ 1 × 1).
+/// Unicode "Σ_columns x", ASCII "sum(x, axis=1, keepdims=True)".
+Expr sum_columns(Expr x);
+Expr sum_rows(Expr x);
+Expr sum_all(Expr x);
 
 /// The symbol "m": the number of examples (columns).
 Expr m();
@@ -107,6 +121,22 @@ Expr with_unit_grad(const Expr& e);
 /// Replace each input placeholder i by `inputs[i]` (an expression) — used to
 /// express one formula in terms of another.
 Expr substitute(const Expr& e, const std::vector<Expr>& inputs);
+
+/// What each placeholder of an op's formula stands for in a graph: input i,
+/// the output, the incoming gradient. A null entry leaves its placeholder.
+struct Bindings {
+    std::vector<Expr> inputs;
+    Expr output;
+    Expr grad;
+};
+
+/// Replace the placeholders of `e` as `b` says, then simplify: the formula of
+/// one op, written in terms of the nodes around it.
+Expr bind_placeholders(const Expr& e, const Bindings& b);
+
+/// Drop the factors and divisors that are the number 1 (1 ⊙ x, x · 1,
+/// 1 x, x / 1 → x) and double negations (−(−x) → x); x + (−y) → x − y.
+Expr simplify(const Expr& e);
 
 /// True when `e` is exactly the incoming gradient (an identity pass-through).
 bool is_grad(const Expr& e);

@@ -4,6 +4,7 @@
 
 #include "xgrad/check.hpp"
 #include "xgrad/error.hpp"
+#include "xgrad/explain.hpp"
 #include "xgrad/formula.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"

@@ -1,0 +1,317 @@
+// explain: the forward graph and the reverse sweep of a loss as equations,
+// composed from each op's formula() and grad_formula(). The traversal mirrors
+// Graph::plan_backward and Graph::backward (lib/graph.cpp) step for step.
+#include <algorithm>
+#include <queue>
+#include <sstream>
+#include <tuple>
+
+#include "explain_impl.hpp"
+
+namespace xg {
+namespace detail {
+
+namespace {
+
+/// The adjoint of broadcasting an input of shape `in` to the output shape `out`.
+sym::Expr unbroadcast(sym::Expr e, Shape in, Shape out) {
+    const bool rows = in.rows == 1 && out.rows > 1, cols = in.cols == 1 && out.cols > 1;
+    if (rows && cols) return sym::sum_all(std::move(e));
+    if (cols) return sym::sum_columns(std::move(e));
+    if (rows) return sym::sum_rows(std::move(e));
+    return e;
+}
+
+/// parts[lo] + … + parts[hi − 1], as a balanced tree (it renders the same as
+/// a chain, and stays shallow for a node read by thousands of ops).
+sym::Expr sum_of(const std::vector<Contribution>& parts, std::size_t lo, std::size_t hi) {
+    if (hi - lo == 1) return parts[lo].expr;
+    const std::size_t mid = lo + (hi - lo) / 2;
+    return sym::add(sum_of(parts, lo, mid), sum_of(parts, mid, hi));
+}
+
+/// An inlined formula holds at most this many op nodes along any path, so a
+/// long chain of unnamed nodes prints as lines, not one unreadable (and
+/// deeply recursive) expression.
+constexpr unsigned max_inline_depth = 8;
+
+}  // namespace
+
+template <class T>
+Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
+    if (loss >= g.size()) throw GraphError("explain: node id " + std::to_string(loss) + " is not in this graph");
+    if (g.shape(loss) != Shape{1, 1}) {
+        throw GraphError("explain(" + g.name(loss) + "): the loss must be a 1x1 node, " + g.name(loss) + " is [" +
+                         to_string(g.shape(loss)) + "]; reduce it first (e.g. a loss or a sum)");
+    }
+    const std::size_t n = std::size_t(loss) + 1;  // later nodes cannot be ancestors of the loss
+    const auto is_op = [&](std::uint32_t id) { return g.kind(id) == NodeKind::op; };
+
+    Derivation d;
+    std::vector<char>& anc = d.in_graph;
+    std::vector<char>& reach = d.has_grad;
+    anc.assign(n, 0);
+    reach.assign(n, 0);
+    d.contributions.assign(n, {});
+
+    // The forward graph of the loss, and how often each node is read in it.
+    std::vector<unsigned> uses(n, 0);
+    anc[loss] = 1;
+    for (std::uint32_t id = loss + 1; id-- > 0;) {
+        if (!anc[id] || !is_op(id)) continue;
+        for (std::uint32_t in : g.inputs(id)) {
+            anc[in] = 1;
+            ++uses[in];
+        }
+    }
+    // Which nodes get a gradient: exactly Graph::plan_backward.
+    reach[loss] = g.requires_grad(loss) ? 1 : 0;
+    for (std::uint32_t id = loss + 1; id-- > 0;) {
+        if (!reach[id] || !is_op(id)) continue;
+        const Op<T>* op = g.op(id);
+        const auto& ins = g.inputs(id);
+        for (std::size_t j = 0; j < ins.size(); ++j) {
+            if (op->differentiable(j) && g.requires_grad(ins[j])) reach[ins[j]] = 1;
+        }
+    }
+    // Who contributes to whose gradient, in the order the sweep adds them:
+    // consumers in reverse creation order, each one's inputs in order.
+    for (std::uint32_t c = loss + 1; c-- > 0;) {
+        if (!reach[c] || !is_op(c)) continue;
+        const auto& ins = g.inputs(c);
+        for (std::size_t j = 0; j < ins.size(); ++j) {
+            if (g.op(c)->differentiable(j) && reach[ins[j]]) d.contributions[ins[j]].push_back({c, j, nullptr});
+        }
+    }
+
+    // Folding: an unnamed op node whose gradient is one identity contribution
+    // of its own shape shares its consumer's gradient.
+    std::vector<char> folded(n, 0);
+    std::vector<std::uint32_t> res(n);  // the node whose gradient line stands for this one's
+    for (std::uint32_t id = loss + 1; id-- > 0;) {
+        res[id] = id;
+        const auto& parts = d.contributions[id];
+        if (all || !reach[id] || id == loss || !is_op(id) || !g.given_name(id).empty() || parts.size() != 1) continue;
+        const Contribution& p = parts.front();
+        if (sym::is_grad(g.op(p.consumer)->grad_formula(p.slot)) && g.shape(id) == g.shape(p.consumer)) {
+            folded[id] = 1;
+            res[id] = res[p.consumer];  // consumers come later: already resolved
+        }
+    }
+    // Lines: the seed dJ = 1 only with all_nodes (its 1 is written into the
+    // formulas), or when the loss is itself a parameter.
+    std::vector<char> line(n, 0);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        line[id] = reach[id] && !folded[id] && (id != loss || all || !is_op(id));
+    }
+
+    // How a node's value is written where it is used: its name, or (inlined)
+    // its own formula.
+    std::vector<sym::Expr> value(n);
+    std::vector<char> inlined(n, 0);
+    std::vector<unsigned> depth(n, 0);  // op nodes along the longest path of an inlined formula
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (!anc[id]) continue;
+        if (is_op(id)) {
+            depth[id] = 1;
+            for (std::uint32_t in : g.inputs(id)) depth[id] = std::max(depth[id], depth[in] + 1);
+        }
+        inlined[id] = !all && is_op(id) && id != loss && g.given_name(id).empty() && uses[id] == 1 && !line[id] &&
+                      depth[id] <= max_inline_depth;
+        if (!inlined[id]) {
+            value[id] = sym::var(g.name(id));
+            depth[id] = 0;
+            continue;
+        }
+        sym::Bindings b;
+        for (std::uint32_t in : g.inputs(id)) b.inputs.push_back(value[in]);
+        value[id] = sym::bind_placeholders(g.op(id)->formula(), b);
+    }
+    // How a node's gradient is written where it is used: 1 at the loss, its
+    // consumer's when folded, else d<name>.
+    std::vector<sym::Expr> grad(n);
+    for (std::uint32_t id = loss + 1; id-- > 0;) {
+        if (!reach[id]) continue;
+        if (id == loss) grad[id] = sym::num(1);
+        else if (folded[id]) grad[id] = grad[res[id]];
+        else grad[id] = sym::var("d" + g.name(id));
+    }
+
+    // The contributions as formulas.
+    for (std::uint32_t id = 0; id < n; ++id) {
+        for (Contribution& p : d.contributions[id]) {
+            const Op<T>* op = g.op(p.consumer);
+            sym::Bindings b;
+            for (std::uint32_t in : g.inputs(p.consumer)) b.inputs.push_back(value[in]);
+            b.output = value[p.consumer];
+            b.grad = grad[p.consumer];
+            p.expr = sym::bind_placeholders(op->grad_formula(p.slot), b);
+            if (op->broadcasts()) p.expr = unbroadcast(p.expr, g.shape(id), g.shape(p.consumer));
+        }
+    }
+
+    // Leaves and forward lines, in creation order.
+    Explanation& e = d.equations;
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (!anc[id]) continue;
+        if (!is_op(id)) {
+            e.leaves.push_back(Leaf{id, g.name(id), g.kind(id), g.shape(id)});
+        } else if (!inlined[id]) {
+            sym::Bindings b;
+            for (std::uint32_t in : g.inputs(id)) b.inputs.push_back(value[in]);
+            e.forward.push_back(Equation{id, g.name(id), sym::bind_placeholders(g.op(id)->formula(), b), g.shape(id)});
+        }
+    }
+
+    // Backward lines. A line is finished at the visit of its last consumer
+    // (a folded node's visit is its consumer's); lines finished at later
+    // visits come first, and within one visit leaves (in creation order)
+    // come before intermediate nodes (in sweep order). A line always comes
+    // after the lines it reads: a topological sort with that preference.
+    std::vector<std::tuple<std::uint32_t, int, std::int64_t>> key(n);  // larger first
+    std::vector<unsigned> pending(n, 0);
+    std::vector<std::vector<std::uint32_t>> readers(n);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (!line[id]) continue;
+        const auto& parts = d.contributions[id];
+        const std::uint32_t visit = id == loss ? loss + 1 : res[parts.back().consumer];
+        const bool leaf = !is_op(id);
+        key[id] = {visit, leaf ? 1 : 0, leaf ? -std::int64_t(id) : std::int64_t(id)};
+        std::vector<std::uint32_t> deps;
+        for (const Contribution& p : parts) {
+            const std::uint32_t r = res[p.consumer];
+            if (line[r] && std::find(deps.begin(), deps.end(), r) == deps.end()) deps.push_back(r);
+        }
+        pending[id] = unsigned(deps.size());
+        for (std::uint32_t r : deps) readers[r].push_back(id);
+    }
+    const auto later = [&](std::uint32_t a, std::uint32_t b) { return key[a] < key[b]; };
+    std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, decltype(later)> ready(later);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (line[id] && pending[id] == 0) ready.push(id);
+    }
+    while (!ready.empty()) {
+        const std::uint32_t id = ready.top();
+        ready.pop();
+        const sym::Expr rhs =
+            id == loss ? sym::num(1) : sym::simplify(sum_of(d.contributions[id], 0, d.contributions[id].size()));
+        e.backward.push_back(Equation{id, "d" + g.name(id), rhs, g.shape(id)});
+        for (std::uint32_t r : readers[id]) {
+            if (--pending[r] == 0) ready.push(r);
+        }
+    }
+    return d;
+}
+
+template Derivation derive_graph(const Graph<float>&, std::uint32_t, bool);
+template Derivation derive_graph(const Graph<double>&, std::uint32_t, bool);
+
+}  // namespace detail
+
+// ---- text ---------------------------------------------------------------------
+
+namespace {
+
+/// Width of UTF-8 text in characters (every character xgrad prints is one column wide).
+std::size_t width(const std::string& s) {
+    std::size_t w = 0;
+    for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
+    return w;
+}
+
+std::string pad(const std::string& s, std::size_t w) { return s + std::string(w > width(s) ? w - width(s) : 0, ' '); }
+
+std::string shape_text(Shape s, sym::Style style) {
+    const std::string r = std::to_string(s.rows), c = std::to_string(s.cols);
+    switch (style) {
+        case sym::Style::unicode:
+            return "[" + r + "×" + c + "]";
+        case sym::Style::ascii:
+            return "[" + r + "x" + c + "]";
+        case sym::Style::latex:
+            return r + " \\times " + c;
+    }
+    return "";
+}
+
+const char* kind_text(NodeKind k) { return k == NodeKind::parameter ? "parameter" : "input"; }
+
+void section(std::ostringstream& out, const char* title, const std::vector<Equation>& eqs, sym::Style style,
+             bool shapes, const char* empty) {
+    const sym::Names none;
+    std::vector<std::string> lhs, rhs;
+    std::size_t wl = 0, wr = 0;
+    for (const Equation& q : eqs) {
+        lhs.push_back(sym::render(sym::var(q.lhs), none, style));
+        rhs.push_back(sym::render(q.rhs, none, style));
+        wl = std::max(wl, width(lhs.back()));
+        wr = std::max(wr, width(rhs.back()));
+    }
+    if (style == sym::Style::latex) {
+        out << "% " << title << "\n";
+        if (eqs.empty()) {
+            out << "% " << empty << "\n";
+            return;
+        }
+        out << "\\begin{aligned}\n";
+        for (std::size_t k = 0; k < eqs.size(); ++k) {
+            out << lhs[k] << " &= " << rhs[k];
+            if (shapes) out << " && " << shape_text(eqs[k].shape, style);
+            out << (k + 1 < eqs.size() ? " \\\\\n" : "\n");
+        }
+        out << "\\end{aligned}\n";
+        return;
+    }
+    out << title << ":\n";
+    if (eqs.empty()) out << "  " << empty << "\n";
+    for (std::size_t k = 0; k < eqs.size(); ++k) {
+        out << "  " << pad(lhs[k], wl) << " = ";
+        if (shapes) out << pad(rhs[k], wr) << "   " << shape_text(eqs[k].shape, style);
+        else out << rhs[k];
+        out << "\n";
+    }
+}
+
+}  // namespace
+
+std::string render(const Explanation& d, sym::Style style, bool shapes) {
+    std::ostringstream out;
+    if (shapes) {
+        std::size_t w = 0;
+        for (const Leaf& l : d.leaves) w = std::max(w, width(l.name));
+        if (style == sym::Style::latex) {
+            out << "% leaves:";
+            for (const Leaf& l : d.leaves) {
+                out << " " << l.name << " (" << kind_text(l.kind) << ", " << shape_text(l.shape, sym::Style::ascii)
+                    << ")";
+            }
+            out << "\n";
+        } else {
+            out << "leaves:\n";
+            for (const Leaf& l : d.leaves) {
+                out << "  " << pad(l.name, w) << "  " << pad(kind_text(l.kind), 9) << "  " << shape_text(l.shape, style)
+                    << "\n";
+            }
+        }
+    }
+    section(out, "forward", d.forward, style, shapes, "(no op node)");
+    section(out, "backward", d.backward, style, shapes, "(no node needs a gradient)");
+    return out.str();
+}
+
+template <class T>
+Explanation derive(Var<T> loss, bool all_nodes) {
+    return detail::derive_graph(loss.graph(), loss.id(), all_nodes).equations;
+}
+
+template <class T>
+std::string explain(Var<T> loss, const ExplainOptions& o) {
+    return render(derive(loss, o.all_nodes), o.style, o.shapes);
+}
+
+template Explanation derive(Var<float>, bool);
+template Explanation derive(Var<double>, bool);
+template std::string explain(Var<float>, const ExplainOptions&);
+template std::string explain(Var<double>, const ExplainOptions&);
+
+}  // namespace xg

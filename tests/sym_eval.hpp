@@ -1,0 +1,136 @@
+// A numeric evaluator for xg::sym expressions, for tests: it reads the
+// equations `explain` prints as matrix programs, so a test can check that
+// each printed equation computes what the engine computed.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "helpers.hpp"
+
+namespace xgt {
+
+using xg::Matrix;
+
+struct SymEnv {
+    std::map<std::string, Matrix<double>> vars;  ///< node values by name; gradients by "d" + name
+    std::map<std::string, double> symbols;       ///< m
+    /// Elementwise functions by their Unicode name; tanh, σ, log, exp are there
+    /// from the start — a test adds the functions of the ops it uses.
+    std::map<std::string, std::function<double(double)>> functions{
+        {"tanh", [](double x) { return std::tanh(x); }},
+        {"σ", [](double x) { return 1 / (1 + std::exp(-x)); }},
+        {"log", [](double x) { return std::log(x); }},
+        {"exp", [](double x) { return std::exp(x); }},
+    };
+    /// Functions of a whole matrix (softmax over each column, …), by Unicode name.
+    std::map<std::string, std::function<Matrix<double>(const Matrix<double>&)>> matrix_functions;
+
+    /// Every node of `g` by name, and the gradient of every node the last
+    /// backward() reached.
+    static SymEnv of(const xg::Graph<double>& g) {
+        SymEnv env;
+        for (std::uint32_t id = 0; id < g.size(); ++id) {
+            env.vars[g.name(id)] = g.value(id);
+            if (g.has_grad(id)) env.vars["d" + g.name(id)] = g.grad(id);
+        }
+        return env;
+    }
+};
+
+inline Matrix<double> broadcast_op(const Matrix<double>& a, const Matrix<double>& b,
+                                   const std::function<double(double, double)>& f) {
+    const std::size_t ar = a.shape()[0], ac = a.shape()[1], br = b.shape()[0], bc = b.shape()[1];
+    REQUIRE((ar == br || ar == 1 || br == 1));
+    REQUIRE((ac == bc || ac == 1 || bc == 1));
+    const std::size_t R = std::max(ar, br), C = std::max(ac, bc);
+    Matrix<double> out({R, C});
+    for (std::size_t i = 0; i < R; ++i)
+        for (std::size_t j = 0; j < C; ++j) out(i, j) = f(a(ar == 1 ? 0 : i, ac == 1 ? 0 : j), b(br == 1 ? 0 : i, bc == 1 ? 0 : j));
+    return out;
+}
+
+inline Matrix<double> scalar(double v) { return Matrix<double>{{v}}; }
+
+/// Σ over `axis` (0: the rows, 1: the columns, 2: everything), keepdims.
+inline Matrix<double> sum_axis(const Matrix<double>& a, int axis) {
+    const std::size_t R = a.shape()[0], C = a.shape()[1];
+    const std::size_t r = axis == 1 ? R : 1, c = axis == 0 ? C : 1;
+    Matrix<double> s = xt::zeros<double>({r, c});
+    for (std::size_t i = 0; i < R; ++i)
+        for (std::size_t j = 0; j < C; ++j) s(r == 1 ? 0 : i, c == 1 ? 0 : j) += a(i, j);
+    return s;
+}
+
+inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
+    using xg::sym::Kind;
+    const auto arg = [&](std::size_t k) { return sym_eval(e->args[k], env); };
+    switch (e->kind) {
+        case Kind::variable: {
+            const auto it = env.vars.find(e->text.unicode);
+            REQUIRE_MESSAGE(it != env.vars.end(), "unknown matrix " << e->text.unicode);
+            return it->second;
+        }
+        case Kind::number:
+            return scalar(e->number);
+        case Kind::symbol: {
+            const auto it = env.symbols.find(e->text.unicode);
+            REQUIRE_MESSAGE(it != env.symbols.end(), "unknown symbol " << e->text.unicode);
+            return scalar(it->second);
+        }
+        case Kind::function: {
+            const std::string& f = e->text.unicode;
+            if (f == "Σ_columns") return sum_axis(arg(0), 1);
+            if (f == "Σ_rows") return sum_axis(arg(0), 0);
+            if (f == "Σ_all" || f == "Σ") return sum_axis(arg(0), 2);
+            const auto mf = env.matrix_functions.find(f);
+            if (mf != env.matrix_functions.end()) return mf->second(arg(0));
+            const auto it = env.functions.find(f);
+            REQUIRE_MESSAGE(it != env.functions.end(), "unknown function " << f);
+            Matrix<double> x = arg(0);
+            for (double& v : x) v = it->second(v);
+            return x;
+        }
+        case Kind::neg:
+            return -arg(0);
+        case Kind::add:
+            return broadcast_op(arg(0), arg(1), [](double x, double y) { return x + y; });
+        case Kind::sub:
+            return broadcast_op(arg(0), arg(1), [](double x, double y) { return x - y; });
+        case Kind::scale:
+        case Kind::hadamard:
+            return broadcast_op(arg(0), arg(1), [](double x, double y) { return x * y; });
+        case Kind::div:
+            return broadcast_op(arg(0), arg(1), [](double x, double y) { return x / y; });
+        case Kind::matmul: {
+            const Matrix<double> a = arg(0), b = arg(1);
+            REQUIRE(a.shape()[1] == b.shape()[0]);
+            return ref_matmul(a, b);
+        }
+        case Kind::pow: {
+            Matrix<double> x = arg(0);
+            for (double& v : x) v = std::pow(v, e->number);
+            return x;
+        }
+        case Kind::transpose:
+            return ref_transpose(arg(0));
+        case Kind::input:
+        case Kind::output:
+        case Kind::grad:
+            FAIL("an unbound placeholder in an explained equation");
+    }
+    FAIL("unknown kind");
+    return {};
+}
+
+/// `a` broadcast to `shape` (each dimension equal, or 1): an equation such as
+/// dX = dS for S = Σ_columns X writes the broadcast of dS implicitly.
+inline Matrix<double> broadcast_to(const Matrix<double>& a, xg::Shape shape) {
+    return broadcast_op(a, xt::zeros<double>({shape.rows, shape.cols}), [](double x, double) { return x; });
+}
+
+}  // namespace xgt
