@@ -2,9 +2,13 @@
 // The umbrella header: everything a user needs.
 #pragma once
 
+#include "xgrad/data.hpp"
 #include "xgrad/error.hpp"
 #include "xgrad/formula.hpp"
 #include "xgrad/graph.hpp"
+#include "xgrad/io.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
+#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
+#include "xgrad/two_layer.hpp"
