@@ -87,8 +87,8 @@ xg::Dataset<double> generate(const Options& o) {
 std::string describe(const xg::Dataset<double>& d) {
     std::size_t ones = 0;
     for (double y : d.Y) ones += y == 1.0;
-    return std::to_string(d.size()) + " examples of " + std::to_string(d.features()) + " features (class 0: " +
-           std::to_string(d.size() - ones) + ", class 1: " + std::to_string(ones) + ")";
+    return std::to_string(d.size()) + " examples of " + std::to_string(d.features()) +
+           " features (class 0: " + std::to_string(d.size() - ones) + ", class 1: " + std::to_string(ones) + ")";
 }
 
 /// Train a fresh network of n_h hidden units; prints the cost every
@@ -116,8 +116,7 @@ xg::TrainResult<double> train(const xg::TwoLayerParams<double>& p, const xg::Dat
 void hidden_size_table(const xg::Dataset<double>& train_set, const std::optional<xg::Dataset<double>>& test_set,
                        const Options& o) {
     const std::size_t iterations = o.iterations_given ? o.iterations : 5000;
-    std::printf("One network per hidden size, %zu iterations each, learning rate %g:\n\n", iterations,
-                o.learning_rate);
+    std::printf("One network per hidden size, %zu iterations each, learning rate %g:\n\n", iterations, o.learning_rate);
     std::printf("hidden units | training accuracy%s\n", test_set ? " | test accuracy" : "");
     std::printf("-------------+------------------%s\n", test_set ? "+--------------" : "");
     for (std::size_t n_h : o.hidden_sizes) {
@@ -194,9 +193,10 @@ int run(Options& o) {
         const bool same = xg::hidden_units_identical(p);
         std::printf("Rows of W1 all equal after training: %s\n", same ? "yes" : "no");
         if (same) {
-            std::printf("  Every hidden unit started equal, got equal gradients and stayed equal: the %zu units\n"
-                        "  compute one function. Random initialisation breaks this symmetry.\n",
-                        p.n_h());
+            std::printf(
+                "  Every hidden unit started equal, got equal gradients and stayed equal: the %zu units\n"
+                "  compute one function. Random initialisation breaks this symmetry.\n",
+                p.n_h());
         }
         std::printf("W1 = [");
         for (std::size_t h = 0; h < p.n_h(); ++h) {
@@ -250,8 +250,8 @@ int main(int argc, char** argv) {
                        ->check(CLI::ExistingFile);
     data->needs(labels);
     labels->needs(data);
-    auto* tdata = app.add_option("--test-data", o.test_data, "Test examples (same format as --data)")
-                      ->check(CLI::ExistingFile);
+    auto* tdata =
+        app.add_option("--test-data", o.test_data, "Test examples (same format as --data)")->check(CLI::ExistingFile);
     auto* tlabels = app.add_option("--test-labels", o.test_labels, "Test labels (same format as --labels)")
                         ->check(CLI::ExistingFile);
     tdata->needs(tlabels);
@@ -259,8 +259,8 @@ int main(int argc, char** argv) {
     app.add_option("--test-fraction", o.test_fraction, "Hold out this fraction of the data as a test set")
         ->check(CLI::Range(0.0, 0.9))
         ->excludes(tdata);
-    auto* hidden = app.add_option("--hidden", o.hidden, "Hidden units n_h")->check(CLI::Range(1, 100000))
-                       ->capture_default_str();
+    auto* hidden =
+        app.add_option("--hidden", o.hidden, "Hidden units n_h")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--learning-rate", o.learning_rate, "Learning rate alpha")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "messages.hpp"
 #include "xgrad/io.hpp"
 
 namespace xg {
@@ -59,14 +60,6 @@ std::vector<double> normals(Rng& rng, std::size_t n, double scale) {
     return v;
 }
 
-template <class T>
-std::string entry_text(const char* what, std::size_t r, std::size_t c, T v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << what << "(" << r << ", " << c << ") = " << v;
-    return s.str();
-}
-
 /// Throw ValueError unless every entry of the 1 × m `labels` is an integer in [0, classes).
 template <class T>
 void check_labels(const Matrix<T>& labels, std::size_t classes, const std::string& where) {
@@ -74,7 +67,7 @@ void check_labels(const Matrix<T>& labels, std::size_t classes, const std::strin
         const T v = labels(0, j);
         if (!(v >= T(0) && v < T(classes) && v == std::floor(v))) {
             const std::string allowed = classes == 2 ? "{0, 1}" : "the integers 0 ... " + std::to_string(classes - 1);
-            throw ValueError(where + entry_text("label Y", 0, j, v) + " is not in " + allowed);
+            throw ValueError(where + detail::entry_text("label Y", 0, j, v) + " is not in " + allowed);
         }
     }
 }
@@ -182,7 +175,8 @@ Dataset<T> blobs(std::size_t m, std::size_t classes, std::uint32_t seed, double 
 template <class T>
 Matrix<T> one_hot(const Matrix<T>& labels, std::size_t classes) {
     if (labels.shape()[0] != 1) {
-        throw ShapeError("one_hot: labels must be one row (1 x m) of class indices, got " + to_string(shape_of(labels)));
+        throw ShapeError("one_hot: labels must be one row (1 x m) of class indices, got " +
+                         to_string(shape_of(labels)));
     }
     check_labels(labels, classes, "one_hot: ");
     Matrix<T> out = xt::zeros<T>({classes, labels.shape()[1]});
@@ -243,7 +237,8 @@ Dataset<T> load_dataset(const std::string& x_path, const std::string& y_path, st
     }
     for (std::size_t k = 0; k < d.X.size(); ++k) {
         if (!std::isfinite(double(d.X.data()[k]))) {
-            throw ValueError(x_path + ": " + entry_text("X", k / xs.cols, k % xs.cols, d.X.data()[k]) + " is not finite");
+            throw ValueError(x_path + ": " + detail::entry_text("X", k / xs.cols, k % xs.cols, d.X.data()[k]) +
+                             " is not finite");
         }
     }
     check_labels(d.Y, classes, y_path + ": ");
@@ -297,16 +292,16 @@ bool MiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
     return true;
 }
 
-#define XG_DATA_INSTANTIATE(T)                                                                          \
-    template Dataset<T> flower(std::size_t, std::uint32_t, double);                                     \
-    template Dataset<T> moons(std::size_t, std::uint32_t, double);                                      \
-    template Dataset<T> circles(std::size_t, std::uint32_t, double, double);                            \
-    template Dataset<T> spirals(std::size_t, std::size_t, std::uint32_t, double);                       \
-    template Dataset<T> blobs(std::size_t, std::size_t, std::uint32_t, double);                         \
-    template Matrix<T> one_hot(const Matrix<T>&, std::size_t);                                          \
-    template Matrix<T> argmax_classes(const Matrix<T>&);                                                \
+#define XG_DATA_INSTANTIATE(T)                                                                             \
+    template Dataset<T> flower(std::size_t, std::uint32_t, double);                                        \
+    template Dataset<T> moons(std::size_t, std::uint32_t, double);                                         \
+    template Dataset<T> circles(std::size_t, std::uint32_t, double, double);                               \
+    template Dataset<T> spirals(std::size_t, std::size_t, std::uint32_t, double);                          \
+    template Dataset<T> blobs(std::size_t, std::size_t, std::uint32_t, double);                            \
+    template Matrix<T> one_hot(const Matrix<T>&, std::size_t);                                             \
+    template Matrix<T> argmax_classes(const Matrix<T>&);                                                   \
     template std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>&, double, std::uint32_t); \
-    template Dataset<T> load_dataset(const std::string&, const std::string&, std::size_t);              \
+    template Dataset<T> load_dataset(const std::string&, const std::string&, std::size_t);                 \
     template class MiniBatches<T>;
 
 XG_DATA_INSTANTIATE(float)

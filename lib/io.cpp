@@ -2,6 +2,8 @@
 // checkpoints (one .npy file per named parameter).
 #include "xgrad/io.hpp"
 
+#include "messages.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,9 +32,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void io_fail(const std::string& path, const std::string& what) { throw IoError(path + ": " + what); }
+[[noreturn]] void io_fail(const std::string& path, const std::string& what) {
+    throw IoError(path + ": " + what);
+}
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 /// Open `path` for reading, with a clear message when that is impossible.
 std::ifstream open_in(const std::string& path) {
@@ -121,7 +127,9 @@ void commit(const std::vector<std::string>& tmps, const std::vector<std::string>
     }
 }
 
-void write_atomic(const std::string& path, const std::string& bytes) { commit({write_temp(path, bytes)}, {path}); }
+void write_atomic(const std::string& path, const std::string& bytes) {
+    commit({write_temp(path, bytes)}, {path});
+}
 
 // ---- .npy header --------------------------------------------------------------
 
@@ -261,11 +269,18 @@ Dtype parse_descr(const std::string& path, const std::string& descr) {
     if (order != '<' && order != '|' && order != '=' && order != '>') bad("");
     bool ok = false;
     switch (kind) {
-        case 'f': ok = size == 4 || size == 8; break;
+        case 'f':
+            ok = size == 4 || size == 8;
+            break;
         case 'i':
-        case 'u': ok = size == 1 || size == 2 || size == 4 || size == 8; break;
-        case 'b': ok = size == 1; break;
-        default: break;
+        case 'u':
+            ok = size == 1 || size == 2 || size == 4 || size == 8;
+            break;
+        case 'b':
+            ok = size == 1;
+            break;
+        default:
+            break;
     }
     if (!ok) bad("");
     if (order == '>' && size > 1) bad(" (big-endian; save it little-endian, e.g. a.astype('<f8'))");
@@ -274,10 +289,14 @@ Dtype parse_descr(const std::string& path, const std::string& descr) {
 
 std::string dtype_name(Dtype d) {
     switch (d.kind) {
-        case 'f': return "float" + std::to_string(8 * d.size);
-        case 'i': return "int" + std::to_string(8 * d.size);
-        case 'u': return "uint" + std::to_string(8 * d.size);
-        default: return "bool";
+        case 'f':
+            return "float" + std::to_string(8 * d.size);
+        case 'i':
+            return "int" + std::to_string(8 * d.size);
+        case 'u':
+            return "uint" + std::to_string(8 * d.size);
+        default:
+            return "bool";
     }
 }
 
@@ -313,7 +332,8 @@ NpyLayout parse_npy(const std::string& path, std::size_t file_size, ReadPrefix r
     }
     if (file_size < 8 + len_bytes) io_fail(path, "truncated .npy header");
     std::size_t header_len = 0;
-    for (std::size_t k = 0; k < len_bytes; ++k) header_len |= std::size_t(static_cast<unsigned char>(head[8 + k])) << (8 * k);
+    for (std::size_t k = 0; k < len_bytes; ++k)
+        header_len |= std::size_t(static_cast<unsigned char>(head[8 + k])) << (8 * k);
     NpyLayout out;
     out.data_offset = 8 + len_bytes + header_len;
     if (out.data_offset > file_size) {
@@ -325,11 +345,14 @@ NpyLayout parse_npy(const std::string& path, std::size_t file_size, ReadPrefix r
     out.info = HeaderParser(path, text).parse();
     out.dtype = parse_descr(path, out.info.descr);
     const std::vector<std::size_t>& d = out.info.dims;
-    if (d.size() > 2) io_fail(path, "holds a " + std::to_string(d.size()) + "-D array " + dims_text(d) + "; xgrad reads 0-, 1- and 2-D arrays");
+    if (d.size() > 2)
+        io_fail(path, "holds a " + std::to_string(d.size()) + "-D array " + dims_text(d) +
+                          "; xgrad reads 0-, 1- and 2-D arrays");
     out.info.shape = d.empty() ? Shape{1, 1} : d.size() == 1 ? Shape{1, d[0]} : Shape{d[0], d[1]};
     std::size_t count = 1;
     for (std::size_t v : d) {
-        if (v != 0 && count > std::numeric_limits<std::size_t>::max() / v / 8) io_fail(path, "shape " + dims_text(d) + " is too large");
+        if (v != 0 && count > std::numeric_limits<std::size_t>::max() / v / 8)
+            io_fail(path, "shape " + dims_text(d) + " is too large");
         count *= v;
     }
     const std::size_t want = count * out.dtype.size, have = file_size - out.data_offset;
@@ -344,34 +367,33 @@ NpyLayout parse_npy(const std::string& path, std::size_t file_size, ReadPrefix r
     return out;
 }
 
+/// The value of type V stored (little-endian, maybe unaligned) at p, as a T.
+template <class V, class T>
+T read_as(const char* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return T(v);
+}
+
 template <class T>
 T decode(const char* p, Dtype d) {
     switch (d.kind) {
-        case 'f':
-            if (d.size == 4) {
-                float v;
-                std::memcpy(&v, p, 4);
-                return T(v);
-            } else {
-                double v;
-                std::memcpy(&v, p, 8);
-                return T(v);
-            }
+        case 'f': return d.size == 4 ? read_as<float, T>(p) : read_as<double, T>(p);
         case 'i':
             switch (d.size) {
-                case 1: { std::int8_t v; std::memcpy(&v, p, 1); return T(v); }
-                case 2: { std::int16_t v; std::memcpy(&v, p, 2); return T(v); }
-                case 4: { std::int32_t v; std::memcpy(&v, p, 4); return T(v); }
-                default: { std::int64_t v; std::memcpy(&v, p, 8); return T(v); }
+                case 1: return read_as<std::int8_t, T>(p);
+                case 2: return read_as<std::int16_t, T>(p);
+                case 4: return read_as<std::int32_t, T>(p);
+                default: return read_as<std::int64_t, T>(p);
             }
         case 'u':
             switch (d.size) {
-                case 1: { std::uint8_t v; std::memcpy(&v, p, 1); return T(v); }
-                case 2: { std::uint16_t v; std::memcpy(&v, p, 2); return T(v); }
-                case 4: { std::uint32_t v; std::memcpy(&v, p, 4); return T(v); }
-                default: { std::uint64_t v; std::memcpy(&v, p, 8); return T(v); }
+                case 1: return read_as<std::uint8_t, T>(p);
+                case 2: return read_as<std::uint16_t, T>(p);
+                case 4: return read_as<std::uint32_t, T>(p);
+                default: return read_as<std::uint64_t, T>(p);
             }
-        default: return T(*p != 0);
+        default: return T(*p != 0);  // bool
     }
 }
 
@@ -444,7 +466,8 @@ std::vector<std::string> parameter_files(const std::string& dir, const std::vect
     std::vector<std::string> files;
     std::set<std::string> seen;
     for (std::size_t i = 0; i < params.size(); ++i) {
-        if (!params[i]) throw ValueError(std::string(what) + ": parameter " + std::to_string(i) + " is an empty handle");
+        if (!params[i])
+            throw ValueError(std::string(what) + ": parameter " + std::to_string(i) + " is an empty handle");
         const std::string& n = params[i].name();
         const bool ok = !n.empty() && n[0] != '.' && std::all_of(n.begin(), n.end(), [](char c) {
             return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
@@ -468,14 +491,15 @@ NpyInfo npy_info(const std::string& path) {
     in.seekg(0, std::ios::end);
     const auto size = in.tellg();
     if (size < 0) io_fail(path, "cannot determine its size");
-    return parse_npy(path, std::size_t(size), [&](std::size_t n) {
-               std::string buf(n, '\0');
-               in.clear();
-               in.seekg(0);
-               in.read(&buf[0], std::streamsize(n));
-               if (std::size_t(in.gcount()) != n) io_fail(path, "read error");
-               return buf;
-           })
+    return parse_npy(path, std::size_t(size),
+                     [&](std::size_t n) {
+                         std::string buf(n, '\0');
+                         in.clear();
+                         in.seekg(0);
+                         in.read(&buf[0], std::streamsize(n));
+                         if (std::size_t(in.gcount()) != n) io_fail(path, "read error");
+                         return buf;
+                     })
         .info;
 }
 
@@ -533,10 +557,11 @@ Matrix<T> load_csv(const std::string& path, char delimiter, std::size_t skip_row
             T v;
             if (!parse_number(cell, v)) {
                 std::string shown = cell.size() > 40 ? cell.substr(0, 40) + "..." : cell;
-                io_fail(path, "line " + std::to_string(line_no) + ", column " + std::to_string(n + 1) + ": " +
-                                  (cell.empty() ? std::string("empty cell")
-                                                : "'" + shown + "' is not a number" +
-                                                      (rows == 0 ? " (a header line? skip it with skip_rows = 1)" : "")));
+                io_fail(path,
+                        "line " + std::to_string(line_no) + ", column " + std::to_string(n + 1) + ": " +
+                            (cell.empty() ? std::string("empty cell")
+                                          : "'" + shown + "' is not a number" +
+                                                (rows == 0 ? " (a header line? skip it with skip_rows = 1)" : "")));
             }
             values.push_back(v);
             ++n;
@@ -548,7 +573,8 @@ Matrix<T> load_csv(const std::string& path, char delimiter, std::size_t skip_row
             first_line = line_no;
         } else if (n != cols) {
             io_fail(path, "line " + std::to_string(line_no) + " has " + std::to_string(n) + " values, line " +
-                              std::to_string(first_line) + " has " + std::to_string(cols) + " (rows of different lengths)");
+                              std::to_string(first_line) + " has " + std::to_string(cols) +
+                              " (rows of different lengths)");
         }
         ++rows;
     }
@@ -591,7 +617,8 @@ void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
     if (ec) io_fail(dir, "cannot create the folder: " + ec.message());
     std::vector<std::string> tmps;
     try {
-        for (std::size_t i = 0; i < params.size(); ++i) tmps.push_back(write_temp(files[i], npy_bytes(params[i].value())));
+        for (std::size_t i = 0; i < params.size(); ++i)
+            tmps.push_back(write_temp(files[i], npy_bytes(params[i].value())));
     } catch (...) {
         for (const std::string& t : tmps) ::unlink(t.c_str());
         throw;
@@ -612,10 +639,9 @@ void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
         }
         for (std::size_t k = 0; k < m.size(); ++k) {
             if (!std::isfinite(double(m.data()[k]))) {
-                std::ostringstream s;
-                s << files[i] << ": " << params[i].name() << "(" << k / m.shape()[1] << ", " << k % m.shape()[1]
-                  << ") = " << m.data()[k] << " is not finite";
-                throw ValueError(s.str());
+                throw ValueError(files[i] + ": " +
+                                 detail::entry_text(params[i].name(), k / m.shape()[1], k % m.shape()[1], m.data()[k]) +
+                                 " is not finite");
             }
         }
         loaded.push_back(std::move(m));

@@ -38,7 +38,8 @@ std::uint64_t Rng::interval(std::uint64_t max) {
     for (unsigned s = 1; s <= 32; s *= 2) mask |= mask >> s;  // smallest 2^k − 1 ≥ max
     std::uint64_t v;
     if (max <= 0xffffffffULL) {
-        do v = next_u32() & mask; while (v > max);
+        do v = next_u32() & mask;
+        while (v > max);
     } else {
         do {
             const std::uint64_t hi = next_u32();  // high word first, as numpy's next_uint64

@@ -23,7 +23,8 @@ TwoLayerParams<T> init_two_layer(std::size_t n_x, std::size_t n_h, std::size_t n
     Matrix<T> W1 = random ? randn<T>(n_h, n_x, rng, scale) : Matrix<T>(xt::zeros<T>({n_h, n_x}));
     Matrix<T> W2 = random ? randn<T>(n_y, n_h, rng, scale) : Matrix<T>(xt::zeros<T>({n_y, n_h}));
     return TwoLayerParams<T>{Parameter<T>(std::move(W1), "W1"), Parameter<T>(xt::zeros<T>({n_h, std::size_t(1)}), "b1"),
-                             Parameter<T>(std::move(W2), "W2"), Parameter<T>(xt::zeros<T>({n_y, std::size_t(1)}), "b2")};
+                             Parameter<T>(std::move(W2), "W2"),
+                             Parameter<T>(xt::zeros<T>({n_y, std::size_t(1)}), "b2")};
 }
 
 template <class T>
@@ -110,8 +111,8 @@ TrainResult<T> train_two_layer(const TwoLayerParams<T>& p, const Matrix<T>& X, c
         const T cost = J.value()(0, 0);
         if (!std::isfinite(cost)) {
             std::ostringstream s;
-            s << "train_two_layer: the cost is " << cost << " after " << i
-              << " iterations; lower the learning rate (" << learning_rate << ")";
+            s << "train_two_layer: the cost is " << cost << " after " << i << " iterations; lower the learning rate ("
+              << learning_rate << ")";
             throw ValueError(s.str());
         }
         result.costs.push_back(cost);
@@ -127,17 +128,16 @@ TrainResult<T> train_two_layer(const TwoLayerParams<T>& p, const Matrix<T>& X, c
     return result;
 }
 
-#define XG_TWO_LAYER_INSTANTIATE(T)                                                                       \
-    template TwoLayerParams<T> init_two_layer(std::size_t, std::size_t, std::size_t, std::uint32_t, Init, \
-                                              double);                                                    \
-    template TwoLayerParams<T> load_two_layer(const std::string&);                                        \
-    template TwoLayerForward<T> two_layer_forward(Graph<T>&, Var<T>, const TwoLayerParams<T>&);           \
-    template Matrix<T> two_layer_probabilities(const TwoLayerParams<T>&, const Matrix<T>&);               \
-    template Matrix<T> predict(const TwoLayerParams<T>&, const Matrix<T>&);                               \
-    template double accuracy(const Matrix<T>&, const Matrix<T>&);                                         \
-    template bool hidden_units_identical(const TwoLayerParams<T>&);                                       \
-    template TrainResult<T> train_two_layer(const TwoLayerParams<T>&, const Matrix<T>&, const Matrix<T>&, \
-                                            std::size_t, double, const IterationCallback<T>&);
+#define XG_TWO_LAYER_INSTANTIATE(T)                                                                                    \
+    template TwoLayerParams<T> init_two_layer(std::size_t, std::size_t, std::size_t, std::uint32_t, Init, double);     \
+    template TwoLayerParams<T> load_two_layer(const std::string&);                                                     \
+    template TwoLayerForward<T> two_layer_forward(Graph<T>&, Var<T>, const TwoLayerParams<T>&);                        \
+    template Matrix<T> two_layer_probabilities(const TwoLayerParams<T>&, const Matrix<T>&);                            \
+    template Matrix<T> predict(const TwoLayerParams<T>&, const Matrix<T>&);                                            \
+    template double accuracy(const Matrix<T>&, const Matrix<T>&);                                                      \
+    template bool hidden_units_identical(const TwoLayerParams<T>&);                                                    \
+    template TrainResult<T> train_two_layer(const TwoLayerParams<T>&, const Matrix<T>&, const Matrix<T>&, std::size_t, \
+                                            double, const IterationCallback<T>&);
 
 XG_TWO_LAYER_INSTANTIATE(float)
 XG_TWO_LAYER_INSTANTIATE(double)

@@ -77,6 +77,8 @@ std::string thrown(F&& f) {
     return "";
 }
 
-inline bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+inline bool has(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 }  // namespace xgt

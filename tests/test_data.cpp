@@ -70,10 +70,11 @@ TEST_CASE("flower() is the lecture's planar data set, point for point") {
     REQUIRE(xg::shape_of(d.Y) == xg::Shape{1, 400});
     CHECK(d.classes == 2);
     // load_planar_dataset() after np.random.seed(1), columns 0, 1, 199, 200, 399.
-    const std::pair<std::size_t, std::array<double, 2>> ref[] = {
-        {0, {1.2044422922543192, 3.576114148128845}},    {1, {0.15870990398255375, -1.4821709003683443}},
-        {199, {-0.5858464101358457, -3.091259938950624}}, {200, {-1.0704958072229525, 3.682524609580073}},
-        {399, {0.7307808250007515, 3.0683292081876554}}};
+    const std::pair<std::size_t, std::array<double, 2>> ref[] = {{0, {1.2044422922543192, 3.576114148128845}},
+                                                                 {1, {0.15870990398255375, -1.4821709003683443}},
+                                                                 {199, {-0.5858464101358457, -3.091259938950624}},
+                                                                 {200, {-1.0704958072229525, 3.682524609580073}},
+                                                                 {399, {0.7307808250007515, 3.0683292081876554}}};
     for (const auto& [j, xy] : ref) {
         CAPTURE(j);
         CHECK(d.X(0, j) == doctest::Approx(xy[0]).epsilon(1e-13));
@@ -204,16 +205,16 @@ TEST_CASE("load_dataset reads X and Y from .npy or CSV and checks them, naming t
     xg::save_npy(dir / "Y.npy", d.Y);
     xg::save_csv(dir / "X.csv", d.X);
     xg::save_csv(dir / "Y.csv", d.Y);
-    for (const auto& [x, y] : {std::pair<std::string, std::string>{"X.npy", "Y.npy"}, {"X.csv", "Y.csv"},
-                               {"X.npy", "Y.csv"}}) {
+    for (const auto& [x, y] :
+         {std::pair<std::string, std::string>{"X.npy", "Y.npy"}, {"X.csv", "Y.csv"}, {"X.npy", "Y.csv"}}) {
         const auto back = xg::load_dataset<double>(dir / x, dir / y);
         CHECK(back.X == d.X);
         CHECK(back.Y == d.Y);
     }
 
     // Missing file.
-    CHECK(has(thrown<xg::IoError>([&] { xg::load_dataset<double>(dir / "nope.npy", dir / "Y.npy"); }),
-              dir / "nope.npy"));
+    CHECK(
+        has(thrown<xg::IoError>([&] { xg::load_dataset<double>(dir / "nope.npy", dir / "Y.npy"); }), dir / "nope.npy"));
     // Labels as a column: ShapeError with a hint.
     xg::save_csv(dir / "Ycol.csv", Matrix<double>(xt::transpose(d.Y)));
     const std::string col = thrown<xg::ShapeError>([&] { xg::load_dataset<double>(dir / "X.npy", dir / "Ycol.csv"); });

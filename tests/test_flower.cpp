@@ -30,8 +30,12 @@ void* operator new(std::size_t n) {
 }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 #pragma GCC diagnostic pop
 
 TEST_CASE("the flower, seed 1 and 2: the lecture's costs, then ≥ 85% accuracy after 2000 iterations") {
@@ -149,8 +153,7 @@ TEST_CASE("load_two_layer: files that do not fit together are clear errors namin
     xg::save_parameters(dir / "m", p.all());
 
     xg::save_npy(dir / "m/W2.npy", Matrix<double>(xt::zeros<double>({1, 3})));
-    CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(dir / "m"); }),
-              "W2.npy: W2 is 1x3 but W1"));
+    CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(dir / "m"); }), "W2.npy: W2 is 1x3 but W1"));
     xg::save_parameters(dir / "m", p.all());
     xg::save_npy(dir / "m/b1.npy", Matrix<double>(xt::zeros<double>({3, 1})));
     CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(dir / "m"); }),
@@ -173,8 +176,8 @@ TEST_CASE("train_two_layer: shape and value errors, divergence") {
     CHECK_THROWS_AS(xg::init_two_layer<double>(2, 0, 1), xg::ValueError);
     // A huge learning rate makes the weights overflow: a ValueError, not a silent NaN.
     const auto q = xg::init_two_layer<double>(2, 4, 1, 2);
-    CHECK(has(thrown<xg::ValueError>([&] { xg::train_two_layer(q, d.X, d.Y, 200, 1e308); }),
-              "lower the learning rate"));
+    CHECK(
+        has(thrown<xg::ValueError>([&] { xg::train_two_layer(q, d.X, d.Y, 200, 1e308); }), "lower the learning rate"));
     // accuracy needs matching shapes.
     CHECK_THROWS_AS(xg::accuracy(Matrix<double>{{1, 0}}, Matrix<double>{{1, 0, 1}}), xg::ShapeError);
     CHECK(xg::accuracy(Matrix<double>{{1, 0, 1, 1}}, Matrix<double>{{1, 1, 1, 0}}) == 50.0);

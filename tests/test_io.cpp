@@ -54,8 +54,14 @@ bool same_bits(const Matrix<T>& a, const Matrix<T>& b) {
 template <class T>
 Matrix<T> awkward(std::size_t r, std::size_t c, std::mt19937_64& rng) {
     Matrix<T> m = randn<T>(r, c, rng, 1.0);
-    const T specials[] = {T(0.1), T(-0.0), std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::max(),
-                          std::numeric_limits<T>::lowest(), std::numeric_limits<T>::epsilon(), T(1) / T(3), T(-1e-30)};
+    const T specials[] = {T(0.1),
+                          T(-0.0),
+                          std::numeric_limits<T>::denorm_min(),
+                          std::numeric_limits<T>::max(),
+                          std::numeric_limits<T>::lowest(),
+                          std::numeric_limits<T>::epsilon(),
+                          T(1) / T(3),
+                          T(-1e-30)};
     for (std::size_t k = 0; k < std::min<std::size_t>(m.size(), 8); ++k) m.data()[k] = specials[k];
     return m;
 }
@@ -79,7 +85,8 @@ TEST_CASE("the .npy files xgrad writes follow numpy's layout and xtensor reads t
     xg::save_npy(dir / "m.npy", m);
     const std::string bytes = read_bytes(dir / "m.npy");
     CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
-    const std::size_t header_len = std::size_t(static_cast<unsigned char>(bytes[8])) | (std::size_t(static_cast<unsigned char>(bytes[9])) << 8);
+    const std::size_t header_len =
+        std::size_t(static_cast<unsigned char>(bytes[8])) | (std::size_t(static_cast<unsigned char>(bytes[9])) << 8);
     CHECK((10 + header_len) % 64 == 0);  // numpy aligns the data to 64 bytes
     CHECK(has(bytes.substr(10, header_len), "{'descr': '<f8', 'fortran_order': False, 'shape': (5, 3), }"));
     CHECK(bytes.size() == 10 + header_len + 15 * sizeof(double));
@@ -235,8 +242,7 @@ TEST_CASE_TEMPLATE("save_csv then load_csv gives back every value exactly", T, f
 
 TEST_CASE("load_csv: headers, comments, blank lines, CRLF, blanks and quotes around numbers") {
     TempDir dir;
-    write_bytes(dir / "a.csv",
-                "x1,x2,x3\r\n# a comment\r\n 1, 2.5 ,-3e2\r\n\r\n\"4\",5,6\r\n   \n7,8,9");
+    write_bytes(dir / "a.csv", "x1,x2,x3\r\n# a comment\r\n 1, 2.5 ,-3e2\r\n\r\n\"4\",5,6\r\n   \n7,8,9");
     CHECK(xg::load_csv<double>(dir / "a.csv", ',', 1) == Matrix<double>{{1, 2.5, -300}, {4, 5, 6}, {7, 8, 9}});
     write_bytes(dir / "t.csv", "1\t2\n3\t4\n");
     CHECK(xg::load_csv<double>(dir / "t.csv", '\t') == Matrix<double>{{1, 2}, {3, 4}});
@@ -328,8 +334,9 @@ TEST_CASE("a failed load_parameters leaves every parameter untouched and names t
     TempDir dir;
     std::mt19937_64 rng(17);
     const auto make = [&](double fill) {
-        return std::vector<xg::Parameter<double>>{xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 2})) + fill, "W"),
-                                                  xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 1})) + fill, "b")};
+        return std::vector<xg::Parameter<double>>{
+            xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 2})) + fill, "W"),
+            xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 1})) + fill, "b")};
     };
     xg::save_parameters(dir / "ok", make(1.0));
     const auto untouched = [](const std::vector<xg::Parameter<double>>& ps) {

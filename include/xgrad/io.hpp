@@ -8,6 +8,7 @@
 // full disk never leaves a half-written file in place.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,10 @@ namespace xg {
 
 /// What a .npy header says, once checked against the file's size.
 struct NpyInfo {
-    std::string descr;        ///< numpy dtype string, e.g. "<f8"
+    std::string descr;  ///< numpy dtype string, e.g. "<f8"
     bool fortran_order = false;
     std::vector<std::size_t> dims;  ///< the array's shape: 0, 1 or 2 dimensions
-    Shape shape;              ///< as a matrix: () → 1×1, (n,) → 1×n, (r, c) → r×c
+    Shape shape;                    ///< as a matrix: () → 1×1, (n,) → 1×n, (r, c) → r×c
 };
 
 /// Read and check the header of a .npy file (format versions 1.0, 2.0, 3.0)
@@ -91,6 +92,18 @@ void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
 /// message names the file. Gradients are not touched.
 template <class T>
 void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& params);
+
+/// save_parameters(dir, {W, b}): the same, for a braced list.
+template <class T>
+void save_parameters(const std::string& dir, std::initializer_list<Parameter<T>> params) {
+    save_parameters(dir, std::vector<Parameter<T>>(params));
+}
+
+/// load_parameters(dir, {W, b}): the same, for a braced list.
+template <class T>
+void load_parameters(const std::string& dir, std::initializer_list<Parameter<T>> params) {
+    load_parameters(dir, std::vector<Parameter<T>>(params));
+}
 
 extern template Matrix<float> load_npy(const std::string&);
 extern template Matrix<double> load_npy(const std::string&);
