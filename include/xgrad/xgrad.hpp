@@ -3,10 +3,14 @@
 #pragma once
 
 #include "xgrad/check.hpp"
+#include "xgrad/data.hpp"
 #include "xgrad/error.hpp"
 #include "xgrad/explain.hpp"
 #include "xgrad/formula.hpp"
 #include "xgrad/graph.hpp"
+#include "xgrad/io.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
+#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
+#include "xgrad/two_layer.hpp"
