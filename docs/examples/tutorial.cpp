@@ -82,13 +82,13 @@ void fused(double z, double y, double& J, double& dz) {
 }
 
 void logits_section() {
-    std::printf("     z   y   naive: −log σ(z) or −log(1 − σ(z))    xgrad: J      dJ/dz = σ(z) − y\n");
-    for (const auto& [z, y] : std::vector<std::pair<double, double>>{{2, 1}, {2, 0}, {-30, 1}, {40, 0}, {800, 0}, {-800, 1}}) {
+    std::printf("     z   y   naive: −log σ(z) or −log(1 − σ(z))   xgrad: J        dJ/dz = σ(z) − y\n");
+    for (const auto& [z, y] : std::vector<std::pair<double, double>>{{2, 1}, {2, 0}, {30, 0}, {40, 0}, {800, 0}, {-800, 1}}) {
         const double a = 1 / (1 + std::exp(-z));  // σ(z), rounded to a double
         const double naive = y == 1 ? -std::log(a) : -std::log(1 - a);
         double J, dz;
         fused(z, y, J, dz);
-        std::printf("%6g   %g   %-36.6g %-13.6g %.6g\n", z, y, naive, J, dz);
+        std::printf("%6g   %g   %-35.10g %-15.10g %.6g\n", z, y, naive, J, dz);
     }
 
     // Given probabilities instead of logits, xgrad must divide by A (1 − A).
