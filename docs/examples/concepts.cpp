@@ -8,7 +8,7 @@
 //   concepts precision   the same gradients in float32 and float64
 //   concepts numerics    the numeric-debug mode; gradients with respect to data
 //
-// Without an argument, every section in turn (see sections.hpp).
+// Without an argument, every section in turn (see docs_helpers.hpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -19,21 +19,9 @@
 
 #include <xgrad/xgrad.hpp>
 
-#include "sections.hpp"
+#include "docs_helpers.hpp"
 
 namespace {
-
-// "label = [1, 2, 3]" for one row, "label = [[1, 2], [3, 4]]" for more.
-void print_row(const char* label, const xg::Matrix<double>& m) {
-    const std::size_t rows = m.shape()[0], cols = m.shape()[1];
-    std::printf("%s = %s", label, rows > 1 ? "[" : "");
-    for (std::size_t i = 0; i < rows; ++i) {
-        std::printf("%s[", i ? ", " : "");
-        for (std::size_t j = 0; j < cols; ++j) std::printf("%s%g", j ? ", " : "", m(i, j));
-        std::printf("]");
-    }
-    std::printf("%s\n", rows > 1 ? "]" : "");
-}
 
 const char* kind_name(xg::NodeKind k) {
     switch (k) {
@@ -50,7 +38,7 @@ void graph_section() {
     auto b = g.parameter(xg::Matrix<double>{{0.1}}, "b");                          // 1 × 1
     auto Z = (matmul(W, X) + b).named("Z");  // each node's value is computed as it is built
     auto J = mean(square(Z)).named("J");
-    print_row("Z", Z.value());
+    docs::print("Z", Z.value());
 
     // The nodes in creation order: every node's inputs come before it.
     for (std::uint32_t id = 0; id < g.size(); ++id) {
@@ -75,8 +63,8 @@ void gradients_section() {
     auto J = mean(square(Z)).named("J");
 
     g.backward(J);  // GradMode::overwrite: W's gradient becomes this sweep's
-    print_row("dW", W.grad());
-    print_row("dZ", Z.grad());  // intermediate nodes keep their gradients too
+    docs::print("dW", W.grad());
+    docs::print("dZ", Z.grad());  // intermediate nodes keep their gradients too
     std::printf("X has a gradient: %s\n", g.has_grad(X.id()) ? "yes" : "no");
     try {
         X.grad();
@@ -86,10 +74,10 @@ void gradients_section() {
 
     // Accumulate: the sweep adds to what the parameters hold (two sweeps: 2 dW).
     g.backward(J, xg::GradMode::accumulate);
-    print_row("dW after a second, accumulating sweep", W.grad());
-    print_row("dZ after it (this sweep's only)", Z.grad());
+    docs::print("dW after a second, accumulating sweep", W.grad());
+    docs::print("dZ after it (this sweep's only)", Z.grad());
     g.parameter_of(W.id()).zero_grad();
-    print_row("dW after zero_grad", W.grad());
+    docs::print("dW after zero_grad", W.grad());
 
     // WX is read once, by Z = WX + b, whose gradient it passes on unchanged:
     // the two nodes share one gradient buffer.
@@ -102,18 +90,18 @@ void replay_section() {
     xg::Graph<double> g;
     auto X = g.input(xg::Matrix<double>{{1.0, 2.0, 3.0}, {-1.0, 0.5, 2.0}}, "X");
     auto Z = (matmul(g.parameter(W), X) + g.parameter(b)).named("Z");
-    print_row("Z", Z.value());
+    docs::print("Z", Z.value());
 
     // New weights: change the Parameter in place, then replay.
     W.value()(0, 0) = 1.0;
     g.forward();
-    print_row("Z after W(0, 0) = 1 and forward()", Z.value());
+    docs::print("Z after W(0, 0) = 1 and forward()", Z.value());
 
     // New data, even of another shape: set_value, then replay.
     g.set_value(X, xg::Matrix<double>{{1.0, 0.0, -1.0, 2.0, 0.0}, {0.0, 1.0, 1.0, 0.0, -2.0}});
     g.forward();
     std::printf("Z is now [%s]\n", to_string(Z.shape()).c_str());
-    print_row("Z", Z.value());
+    docs::print("Z", Z.value());
 
     // A shape the graph cannot take is refused by forward(), naming the op.
     g.set_value(X, xg::Matrix<double>{{1.0}, {2.0}, {3.0}});
@@ -127,10 +115,10 @@ void replay_section() {
     xg::Graph<double> inference;
     auto Xt = inference.input(xg::Matrix<double>{{2.0}, {2.0}}, "Xt");
     auto Zt = matmul(inference.parameter(W), Xt) + inference.parameter(b);
-    print_row("Zt", Zt.value());
+    docs::print("Zt", Zt.value());
     W.value()(0, 1) = 0.0;  // both graphs see the change at their next forward()
     inference.forward();
-    print_row("Zt after W(0, 1) = 0 and forward()", Zt.value());
+    docs::print("Zt after W(0, 1) = 0 and forward()", Zt.value());
 }
 
 void buffers_section() {
@@ -174,10 +162,10 @@ void broadcast_section() {
     auto C = g.input(xg::Matrix<double>{{1.0, 2.0, 3.0}, {10.0, 20.0, 30.0}}, "C");
     auto J = sum(C * Z).named("J");  // dZ = C
     g.backward(J);
-    print_row("dZ", Z.grad());
-    print_row("dc = Σ_columns dZ", c.grad());
-    print_row("dr = Σ_rows dZ   ", r.grad());
-    print_row("ds = Σ dZ        ", s.grad());
+    docs::print("dZ", Z.grad());
+    docs::print("dc = Σ_columns dZ", c.grad());
+    docs::print("dr = Σ_rows dZ   ", r.grad());
+    docs::print("ds = Σ dZ        ", s.grad());
 
     auto bad = g.parameter(xg::Matrix<double>{{1.0}, {2.0}, {3.0}}, "bad");  // 3 × 1
     try {
@@ -231,7 +219,7 @@ void numerics_section() {
     auto W = h.parameter(xg::Matrix<double>{{0.5, -2.0}}, "W");
     auto J = sum(matmul(W, Xs)).named("J");
     h.backward(J);
-    print_row("dX = Wᵀ · 1, each column Wᵀ", Xs.grad());
+    docs::print("dX = Wᵀ · 1, each column Wᵀ", Xs.grad());
 }
 
 }  // namespace

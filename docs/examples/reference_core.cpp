@@ -9,25 +9,16 @@
 //   reference_core errors      the exception types
 //   reference_core op          a user-defined op with every part of xg::Op
 //
-// Without an argument, every section in turn (see sections.hpp).
+// Without an argument, every section in turn (see docs_helpers.hpp).
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 #include <xgrad/xgrad.hpp>
 
-#include "sections.hpp"
+#include "docs_helpers.hpp"
 
 namespace {
-
-void print(const char* label, const xg::Matrix<double>& m) {
-    std::printf("%s = [", label);
-    for (std::size_t i = 0; i < m.shape()[0]; ++i) {
-        std::printf("%s", i ? "; " : "");
-        for (std::size_t j = 0; j < m.shape()[1]; ++j) std::printf("%s%g", j ? ", " : "", m(i, j));
-    }
-    std::printf("]\n");
-}
 
 void parameter_section() {
     // A trainable matrix with its gradient, independent of any graph.
@@ -41,9 +32,9 @@ void parameter_section() {
     xg::Graph<double> g;
     auto J = sum(square(g.parameter(W)));
     g.backward(J);
-    print("dW = 2 W", W.grad());
+    docs::print("dW = 2 W", W.grad());
     W.zero_grad();
-    print("after zero_grad", W.grad());
+    docs::print("after zero_grad", W.grad());
 
     xg::Parameter<double> none;  // an empty handle
     std::printf("empty handle: %s\n", none ? "storage" : "no storage");
@@ -78,7 +69,7 @@ void build_section() {
 
     g.backward(J);  // overwrite (the default)
     g.backward(J, xg::GradMode::accumulate);
-    print("dW after two sweeps, the second accumulating", W.grad());
+    docs::print("dW after two sweeps, the second accumulating", W.grad());
 
     g.set_value(X, xg::Matrix<double>{{0.0, 0.0, 1.0}, {1.0, 1.0, 1.0}});  // new data, new shape
     g.forward();
@@ -258,9 +249,9 @@ void op_section() {
     auto C = g.input(xg::Matrix<double>{{1.0, 0.0, 2.0}, {0.0, 1.0, 1.0}}, "C");
     auto Y = g.apply(std::make_shared<const AddSquare<double>>(), {A, B}, "Y");
     auto J = g.apply(std::make_shared<const WeightedSum<double>>(), {Y, C}, "J");
-    print("Y", Y.value());
+    docs::print("Y", Y.value());
     g.backward(J);
-    print("dB = Σ_columns 2 C ⊙ B", B.grad());
+    docs::print("dB = Σ_columns 2 C ⊙ B", B.grad());
     std::printf("%s", xg::explain(J).c_str());
     std::printf("gradient check: %s\n", xg::check_gradients(g, J).ok() ? "ok" : "FAILED");
 

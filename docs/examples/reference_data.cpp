@@ -6,7 +6,7 @@
 //   reference_data io          .npy and CSV files, checkpoints
 //   reference_data two_layer   the two-layer network, piece by piece
 //
-// Without an argument, every section in turn (see sections.hpp). The io
+// Without an argument, every section in turn (see docs_helpers.hpp). The io
 // section writes its files into a scratch folder, removed at the end.
 #include <cstdio>
 #include <filesystem>
@@ -18,20 +18,11 @@
 
 #include <xgrad/xgrad.hpp>
 
-#include "sections.hpp"
+#include "docs_helpers.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-void print(const char* label, const xg::Matrix<double>& m) {
-    std::printf("%s = [", label);
-    for (std::size_t i = 0; i < m.shape()[0]; ++i) {
-        std::printf("%s", i ? "; " : "");
-        for (std::size_t j = 0; j < m.shape()[1]; ++j) std::printf("%s%g", j ? ", " : "", m(i, j));
-    }
-    std::printf("]\n");
-}
 
 void random_section() {
     // np.random.seed(1); np.random.rand(); np.random.randn(); np.random.permutation(5)
@@ -63,8 +54,8 @@ void data_section() {
     // Class indices (1 × m) and one-hot columns (K × m), both ways.
     const xg::Matrix<double> y = {{2, 0, 1}};
     const xg::Matrix<double> Y = xg::one_hot(y, 3);
-    print("one_hot", Y);
-    print("argmax_classes", xg::argmax_classes(Y));
+    docs::print("one_hot", Y);
+    docs::print("argmax_classes", xg::argmax_classes(Y));
 
     auto [train, test] = xg::train_test_split(f, /*test_fraction=*/0.25, /*seed=*/0);
     std::printf("split: %zu train, %zu test\n", train.size(), test.size());
@@ -106,7 +97,7 @@ void io_section() {
     std::FILE* f = std::fopen("with_header.csv", "w");
     std::fputs("x1,x2\n# a comment\n1,2\n3,4\n", f);
     std::fclose(f);
-    print("with_header.csv, 1 row skipped", xg::load_csv<double>("with_header.csv", ',', /*skip_rows=*/1));
+    docs::print("with_header.csv, 1 row skipped", xg::load_csv<double>("with_header.csv", ',', /*skip_rows=*/1));
 
     xg::save_matrix("M2.npy", M);  // by extension: .npy, or .csv / .txt
     std::printf("load_matrix(M2.npy) == M: %s\n", xg::load_matrix<double>("M2.npy") == M ? "yes" : "no");

@@ -5,14 +5,14 @@
 //   reference_symbolic explain    xg::derive, xg::render, xg::explain, xg::to_dot
 //   reference_symbolic check      xg::check_gradients and its report
 //
-// Without an argument, every section in turn (see sections.hpp).
+// Without an argument, every section in turn (see docs_helpers.hpp).
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include <xgrad/xgrad.hpp>
 
-#include "sections.hpp"
+#include "docs_helpers.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 //   tutorial logits      why σ + cross-entropy is computed from the logits: J and dZ for large |z|
 //   tutorial symmetry    why the weights must start random: zero and constant starts
 //
-// Without an argument, every section in turn (see sections.hpp).
+// Without an argument, every section in turn (see docs_helpers.hpp).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -15,7 +15,7 @@
 
 #include <xgrad/xgrad.hpp>
 
-#include "sections.hpp"
+#include "docs_helpers.hpp"
 
 namespace {
 
