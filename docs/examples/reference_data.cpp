@@ -132,8 +132,8 @@ void two_layer_section() {
     // The forward pass on a graph of your own: nodes Z1, A1, Z2, A2.
     xg::Graph<double> g;
     const xg::TwoLayerForward<double> net = xg::two_layer_forward(g, g.input(data.X, "X"), p);
-    std::printf("A2 is [%s], named %s; Z1 %s, A1 %s, Z2 %s\n", to_string(net.A2.shape()).c_str(), net.A2.name().c_str(),
-                net.Z1.name().c_str(), net.A1.name().c_str(), net.Z2.name().c_str());
+    std::printf("A2 is [%s]; the nodes are named %s, %s, %s, %s\n", to_string(net.A2.shape()).c_str(),
+                net.Z1.name().c_str(), net.A1.name().c_str(), net.Z2.name().c_str(), net.A2.name().c_str());
 
     // Training, with a callback before each update.
     const xg::IterationCallback<double> report = [](std::size_t i, double cost) {
