@@ -4,9 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
-#include <set>
 
+#include "hyper_params.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -15,17 +14,10 @@ namespace xg {
 
 namespace {
 
-std::string number(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::number_text;
 
 void check_scale(const char* who, double scale) {
-    if (!std::isfinite(scale) || scale < 0) {
-        throw ValueError(std::string("init::") + who + ": the scale must be finite and not negative, got " +
-                         number(scale));
-    }
+    detail::require_finite_non_negative(std::string("init::") + who, "scale", scale);
 }
 
 Initializer make_init(Initializer::Kind kind, double scale, const char* who) {
@@ -48,9 +40,9 @@ double Initializer::stddev(std::size_t n_in, std::size_t n_out) const {
 std::string Initializer::describe() const {
     switch (kind) {
         case Kind::zeros: return "zeros";
-        case Kind::normal: return "normal(" + number(scale) + ")";
-        case Kind::xavier: return scale == 1 ? "xavier" : "xavier(gain " + number(scale) + ")";
-        case Kind::he: return scale == 1 ? "he" : "he(gain " + number(scale) + ")";
+        case Kind::normal: return "normal(" + number_text(scale) + ")";
+        case Kind::xavier: return scale == 1 ? "xavier" : "xavier(gain " + number_text(scale) + ")";
+        case Kind::he: return scale == 1 ? "he" : "he(gain " + number_text(scale) + ")";
     }
     return "?";
 }

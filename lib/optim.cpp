@@ -4,24 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "hyper_params.hpp"
 
 namespace xg {
 
 namespace {
 
-std::string number(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return buf;
-}
+using detail::number_text;
 
-void check_rate(const char* who, double alpha) {
-    if (!std::isfinite(alpha) || alpha < 0) {
-        throw ValueError(std::string(who) + ": the learning rate must be finite and not negative, got " +
-                         number(alpha));
-    }
-}
+void check_rate(const char* who, double alpha) { detail::require_finite_non_negative(who, "learning rate", alpha); }
 
 void check_every(const char* who, std::size_t every) {
     if (every == 0) throw ValueError(std::string(who) + ": `every` must be at least 1 step");
@@ -29,7 +21,7 @@ void check_every(const char* who, std::size_t every) {
 
 void check_factor(const char* who, const char* name, double f) {
     if (!(f > 0 && f <= 1)) {
-        throw ValueError(std::string(who) + ": " + name + " must lie in (0, 1], got " + number(f));
+        throw ValueError(std::string(who) + ": " + name + " must lie in (0, 1], got " + number_text(f));
     }
 }
 
@@ -37,7 +29,7 @@ void check_factor(const char* who, const char* name, double f) {
 
 // ---- schedules -------------------------------------------------------------------
 
-Schedule::Schedule(double learning_rate) : constant_(learning_rate), description_(number(learning_rate)) {
+Schedule::Schedule(double learning_rate) : constant_(learning_rate), description_(number_text(learning_rate)) {
     check_rate("Schedule", learning_rate);
 }
 
@@ -51,7 +43,7 @@ Schedule step_decay(double alpha0, double factor, std::size_t every) {
     check_factor("step_decay", "the factor", factor);
     check_every("step_decay", every);
     return Schedule([=](std::size_t k) { return alpha0 * std::pow(factor, double(k / every)); },
-                    "step_decay(" + number(alpha0) + ", " + number(factor) + ", every " + std::to_string(every) + ")");
+                    "step_decay(" + number_text(alpha0) + ", " + number_text(factor) + ", every " + std::to_string(every) + ")");
 }
 
 Schedule exponential_decay(double alpha0, double rate, std::size_t every) {
@@ -59,18 +51,16 @@ Schedule exponential_decay(double alpha0, double rate, std::size_t every) {
     check_factor("exponential_decay", "the rate", rate);
     check_every("exponential_decay", every);
     return Schedule([=](std::size_t k) { return alpha0 * std::pow(rate, double(k) / double(every)); },
-                    "exponential_decay(" + number(alpha0) + ", " + number(rate) + ", every " +
+                    "exponential_decay(" + number_text(alpha0) + ", " + number_text(rate) + ", every " +
                         std::to_string(every) + ")");
 }
 
 Schedule inverse_time_decay(double alpha0, double decay, std::size_t every) {
     check_rate("inverse_time_decay", alpha0);
-    if (!std::isfinite(decay) || decay < 0) {
-        throw ValueError("inverse_time_decay: the decay must be finite and not negative, got " + number(decay));
-    }
+    detail::require_finite_non_negative("inverse_time_decay", "decay", decay);
     check_every("inverse_time_decay", every);
     return Schedule([=](std::size_t k) { return alpha0 / (1 + decay * double(k / every)); },
-                    "inverse_time_decay(" + number(alpha0) + ", " + number(decay) + ", every " +
+                    "inverse_time_decay(" + number_text(alpha0) + ", " + number_text(decay) + ", every " +
                         std::to_string(every) + ")");
 }
 
@@ -108,7 +98,7 @@ const Matrix<T>& Optimizer<T>::state(std::size_t i, std::size_t slot) const {
 template <class T>
 void Optimizer<T>::check_beta(const char* who, const char* name, double beta) {
     if (!(beta >= 0 && beta < 1)) {
-        throw ValueError(std::string(who) + ": " + name + " must lie in [0, 1), got " + number(beta));
+        throw ValueError(std::string(who) + ": " + name + " must lie in [0, 1), got " + number_text(beta));
     }
 }
 
@@ -117,10 +107,10 @@ void Optimizer<T>::step(double grad_scale) {
     const double alpha = schedule_(steps_);
     if (!std::isfinite(alpha) || alpha < 0) {
         throw ValueError(std::string(name_) + ": the learning-rate schedule " + schedule_.describe() + " gives " +
-                         number(alpha) + " at step " + std::to_string(steps_) + "; it must be finite and not negative");
+                         number_text(alpha) + " at step " + std::to_string(steps_) + "; it must be finite and not negative");
     }
     if (!std::isfinite(grad_scale)) {
-        throw ValueError(std::string(name_) + ": the gradient scale must be finite, got " + number(grad_scale));
+        throw ValueError(std::string(name_) + ": the gradient scale must be finite, got " + number_text(grad_scale));
     }
     // Check every shape before changing anything: a failed step updates nothing.
     for (const Parameter<T>& p : params_) {
@@ -180,7 +170,7 @@ Momentum<T>::Momentum(std::vector<Parameter<T>> params, Schedule learning_rate, 
 
 template <class T>
 std::string Momentum<T>::describe() const {
-    return "Momentum(α = " + this->schedule().describe() + ", β = " + number(beta_) + ")";
+    return "Momentum(α = " + this->schedule().describe() + ", β = " + number_text(beta_) + ")";
 }
 
 // v ← β v + (1 − β) dW;  W ← W − α v
@@ -206,14 +196,14 @@ Adam<T>::Adam(std::vector<Parameter<T>> params, Schedule learning_rate, double b
     this->check_beta("Adam", "β1", beta1);
     this->check_beta("Adam", "β2", beta2);
     if (!(std::isfinite(epsilon) && epsilon > 0)) {
-        throw ValueError("Adam: ε must be positive and finite, got " + number(epsilon));
+        throw ValueError("Adam: ε must be positive and finite, got " + number_text(epsilon));
     }
 }
 
 template <class T>
 std::string Adam<T>::describe() const {
-    return "Adam(α = " + this->schedule().describe() + ", β1 = " + number(beta1_) + ", β2 = " + number(beta2_) +
-           ", ε = " + number(epsilon_) + ")";
+    return "Adam(α = " + this->schedule().describe() + ", β1 = " + number_text(beta1_) + ", β2 = " + number_text(beta2_) +
+           ", ε = " + number_text(epsilon_) + ")";
 }
 
 // v ← β1 v + (1 − β1) dW;  s ← β2 s + (1 − β2) dW²;  W ← W − α v̂ / (√ŝ + ε)
