@@ -102,7 +102,8 @@ public:
     /// A = g(W · x + b), built on x's graph: Z and A are new nodes (A is Z for
     /// identity); W and b become (or reuse) parameter leaves of that graph.
     /// ShapeError when x does not have n_in rows, naming the layer:
-    /// "layer 1 (Dense 2 -> 64, relu): input X is [3x100]; the layer takes 2 rows (features)".
+    /// "layer 1 (Dense 2 -> 64, relu): input X is [3x100]; the layer takes 2
+    /// rows (features), one column per example".
     Var<T> operator()(Var<T> x) const;
 
     Parameter<T> W;
