@@ -38,7 +38,7 @@ struct Graph<T>::Node {
     Matrix<T> value;                  // inputs and op nodes (parameters keep theirs)
     Matrix<T> grad;                   // op nodes (parameters keep theirs)
     Parameter<T> param;               // parameter leaves
-    std::vector<Matrix<T>> scratch;   // the op's own scratch
+    std::deque<Matrix<T>> scratch;    // the op's own scratch (references stay valid as it grows)
     std::vector<Matrix<T>> bscratch;  // per input: gradient before un-broadcasting
     bool requires_grad = false;
     Node* grad_alias = nullptr;       // op node whose grad buffer this node shares (see plan_backward)

@@ -206,3 +206,34 @@ TEST_CASE("numeric-debug mode names the first node with a non-finite value or gr
     CHECK(std::isinf(tiny.grad()(0, 0)));
     (void)x;
 }
+
+namespace {
+/// An op that takes two scratch matrices in one forward and writes through
+/// the first after asking for the second.
+class TwoScratch final : public xg::Op<double> {
+public:
+    std::string name() const override { return "two_scratch"; }
+    xg::Shape shape(const xg::ShapeContext& c) const override { return c.shape(0); }
+    void forward(const xg::ForwardContext<double>& c) const override {
+        Matrix<double>& a = c.scratch(0, c.in(0).shape());
+        Matrix<double>& b = c.scratch(1, c.in(0).shape());
+        for (std::size_t k = 0; k < a.size(); ++k) {
+            a.data()[k] = 2 * c.in(0)[k];
+            b.data()[k] = a.data()[k] + 1;
+            c.out()[k] = b.data()[k];
+        }
+    }
+    void backward(xg::BackwardContext<double>& c) const override { c.pass_through(0, 2.0); }
+    xg::sym::Expr formula() const override { return 2.0 * xg::sym::in(0) + xg::sym::num(1); }
+    xg::sym::Expr grad_formula(std::size_t) const override { return 2.0 * xg::sym::grad(); }
+};
+}  // namespace
+
+TEST_CASE("scratch matrices stay valid while an op asks for more") {
+    xg::Graph<double> g;
+    auto x = g.parameter(Matrix<double>{{1, 2, 3}}, "x");
+    auto y = g.apply(std::make_shared<const TwoScratch>(), {x});
+    CHECK(y.value() == Matrix<double>{{3, 5, 7}});
+    g.forward();
+    CHECK(y.value() == Matrix<double>{{3, 5, 7}});
+}

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,7 +90,8 @@ public:
     /// The output buffer, of the inferred shape.
     MutView<T> out() const { return out_; }
     /// Scratch matrix k of this node, of shape s; kept between replays, so it
-    /// is allocated only when the shape first appears.
+    /// is allocated only when the shape first appears. A reference to scratch
+    /// k stays valid while the op asks for other scratch matrices.
     Matrix<T>& scratch(std::size_t k, Shape s) const;
     /// Throw ValueError "op(inputs): <what>" naming this node.
     [[noreturn]] void fail(const std::string& what) const;
@@ -101,7 +103,7 @@ private:
     const ConstView<T>* in_ = nullptr;
     std::size_t n_in_ = 0;
     MutView<T> out_;
-    std::vector<Matrix<T>>* scratch_ = nullptr;
+    std::deque<Matrix<T>>* scratch_ = nullptr;  // a deque: growing it keeps earlier scratch references valid
 };
 
 /// What an op's backward sees: inputs, output, the gradient g arriving at the
@@ -149,7 +151,7 @@ private:
     const char* need_ = nullptr;  // 1 where input i needs a gradient
     char* pass_ = nullptr;        // 1 where the op asked for a pass-through
     T* pass_scale_ = nullptr;
-    std::vector<Matrix<T>>* scratch_ = nullptr;
+    std::deque<Matrix<T>>* scratch_ = nullptr;  // a deque: growing it keeps earlier scratch references valid
 };
 
 /// The interface of every op, built-in or user-defined.
