@@ -1,49 +1,12 @@
 // A replayed training step allocates nothing once shapes are known.
 //
-// Allocations are counted for the whole process at the malloc level
-// (bench/heap_meter.cpp), which sees xtensor's containers whatever their
-// allocator (std::allocator, or xsimd's aligned one in a -Dnative=true
-// build). Under AddressSanitizer, which owns malloc, the count falls back to
-// a replaced global operator new (sanitizer builds never use xsimd).
+// Allocations are counted as tests/alloc_count.hpp describes.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 
+#include "alloc_count.hpp"
 #include "helpers.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define XG_COUNT_OPERATOR_NEW 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XG_COUNT_OPERATOR_NEW 1
-#endif
-#endif
-
-#ifdef XG_COUNT_OPERATOR_NEW
-namespace {
-std::atomic<long> g_new_calls{0};
-long allocation_count() { return g_new_calls.load(); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-    g_new_calls.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#else
-#include "../bench/heap_meter.hpp"
-namespace {
-long allocation_count() { return long(bench::heap::allocations()); }
-}  // namespace
-#endif
 
 using xg::Matrix;
 using namespace xgt;
