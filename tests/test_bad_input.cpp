@@ -135,6 +135,26 @@ TEST_CASE("backward() refuses to run after a failed forward()" * doctest::should
     }
 }
 
+TEST_CASE("building on a Parameter whose value changed shape, before forward(), is refused" * doctest::should_fail()) {
+    // Shapes are inferred from the shape recorded at the last build or
+    // forward(), kernels read the value as it is now: a larger value would be
+    // read and written out of bounds (found by fuzz/fuzz_graph under
+    // AddressSanitizer). Here the value shrinks, so the kernel stays in bounds.
+    xg::Graph<double> g;
+    xg::Parameter<double> W(xgt::bad_input::randm<double>(4, 4, 1), "W");
+    auto w = g.parameter(W);
+    W.value() = xgt::bad_input::randm<double>(1, 1, 2);
+    const std::size_t before = g.size();
+    try {
+        mean(w, xg::Axis::cols);
+        FAIL("no exception: a node of shape [4x1] was built from W [1x1]");
+    } catch (const xg::GraphError& e) {
+        CHECK(std::string(e.what()).find("W changed shape") != std::string::npos);
+        CHECK(std::string(e.what()).find("call forward() before building") != std::string::npos);
+    }
+    CHECK(g.size() == before);
+}
+
 TEST_CASE("accumulating into a Parameter whose shape changed does not reuse the old gradient's numbers" *
           doctest::should_fail()) {
     xg::Graph<double> g;
@@ -153,5 +173,25 @@ TEST_CASE("accumulating into a Parameter whose shape changed does not reuse the 
         // Otherwise the gradient must be this sweep's alone: 1 − tanh²(W).
         const Matrix<double> expect = 1.0 - xt::square(xt::tanh(W.value()));
         CHECK(xt::allclose(W.grad(), expect, 1e-15, 0.0));
+    }
+}
+
+TEST_CASE("softmax_cross_entropy: the first backward, right after the build, gives (softmax(Z) - Y) / m") {
+    // The build asked for two scratch matrices in an order that moved the first
+    // while a reference to it was in use (AddressSanitizer: heap-use-after-free).
+    for (int form = 0; form < 2; ++form) {
+        xg::Graph<double> g;
+        const Matrix<double> z = {{1, 2, 3}, {0.5, -1, 2}};
+        auto Z = g.parameter(z, "Z");
+        auto Y = g.input(form ? Matrix<double>{{0, 1, 1}} : Matrix<double>{{1, 0, 0}, {0, 1, 1}}, "Y");
+        auto J = softmax_cross_entropy(Z, Y);
+        g.backward(J);
+        const Matrix<double> onehot = {{1, 0, 0}, {0, 1, 1}};
+        for (std::size_t i = 0; i < 2; ++i) {
+            for (std::size_t j = 0; j < 3; ++j) {
+                const double s = std::exp(z(i, j)) / (std::exp(z(0, j)) + std::exp(z(1, j)));
+                CHECK(Z.grad()(i, j) == doctest::Approx((s - onehot(i, j)) / 3).epsilon(1e-14));
+            }
+        }
     }
 }
