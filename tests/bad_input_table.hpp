@@ -593,6 +593,13 @@ std::vector<Case<T>> cases() {
             f.W2.value() = randm<T>(1, 3, 8);
             return Action{[&f] { f.g.backward(f.J); }, [&f, old] { f.W2.value() = old; }};
         });
+    put("graph", "building on a Parameter whose value changed shape, before forward()", graph,
+        {"W2 changed shape", "call forward() before building"}, [](F& f) {
+            const Matrix<T> old = f.W2.value();
+            f.W2.value() = randm<T>(1, 1, 8);  // smaller: the kernel stays in bounds
+            return Action{[&f] { mean(f.W2v, xg::Axis::cols); }, [&f, old] { f.W2.value() = old; }};
+        },
+        After::kept, "the node's shape is inferred from the old shape, its kernel reads the new value");
     put("graph", "backward after a failed forward()", graph, {"backward", "forward()"}, [](F& f) {
             const Matrix<T> old = f.Y.value();
             f.g.set_value(f.Y, mat<T>({{0, 3, 1, 0, 1}}));
