@@ -38,23 +38,31 @@ GradCheckEntry compare(const std::string& name, const Matrix<double>& analytic, 
     return e;
 }
 
-/// Central differences of `loss` with respect to each entry of `value`.
-Matrix<double> finite_differences(Graph<double>& g, Var<double> loss, Matrix<double>& value, double h) {
+/// Central differences of `loss` with respect to each entry of `value`;
+/// `commit` hands a changed `value` to the graph (a no-op for a parameter,
+/// whose value the graph reads in place; set_value for an input leaf).
+template <class Commit>
+Matrix<double> finite_differences(Graph<double>& g, Var<double> loss, Matrix<double>& value, double h,
+                                  Commit commit) {
     Matrix<double> out(value.shape());
     for (std::size_t k = 0; k < value.size(); ++k) {
         double& v = value.data()[k];
         const double v0 = v;
         try {
             v = v0 + h;
+            commit();
             g.forward();
             const double up = loss.value()(0, 0);
             v = v0 - h;
+            commit();
             g.forward();
             const double down = loss.value()(0, 0);
             v = v0;
+            commit();
             out.data()[k] = (up - down) / (2 * h);
         } catch (...) {
             v = v0;
+            commit();
             g.forward();
             throw;
         }
@@ -77,11 +85,13 @@ GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::v
     std::vector<std::uint32_t> ids;
     for (const Var<double>& v : leaves) {
         if (!v || &v.graph() != &g) throw GraphError("check_gradients: a leaf to check belongs to another graph");
-        if (g.kind(v.id()) != NodeKind::parameter) {
-            const char* what = g.kind(v.id()) == NodeKind::input ? "an input leaf" : "not a leaf";
-            throw GraphError("check_gradients: " + v.name() + " is " + what +
-                             "; only parameters carry gradients (make it a parameter, g.parameter(value), to check "
-                             "the gradient with respect to it)");
+        if (g.kind(v.id()) == NodeKind::op) {
+            throw GraphError("check_gradients: " + v.name() + " is not a leaf; check the leaves it is computed from");
+        }
+        if (g.kind(v.id()) == NodeKind::input && !g.requires_grad(v.id())) {
+            throw GraphError("check_gradients: the input " + v.name() +
+                             " carries no gradient; make it with g.input(value, name, true) to check the "
+                             "gradient with respect to it");
         }
         if (std::find(ids.begin(), ids.end(), v.id()) == ids.end()) ids.push_back(v.id());
     }
@@ -101,8 +111,15 @@ GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::v
     GradCheckReport report;
     report.options = options;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        Parameter<double> p = g.parameter_of(ids[i]);
-        const Matrix<double> numeric = finite_differences(g, loss, p.value(), options.step);
+        Matrix<double> numeric;
+        if (g.kind(ids[i]) == NodeKind::parameter) {
+            Parameter<double> p = g.parameter_of(ids[i]);
+            numeric = finite_differences(g, loss, p.value(), options.step, [] {});
+        } else {
+            Var<double> in = g.var(ids[i]);
+            Matrix<double> work = g.value(ids[i]);
+            numeric = finite_differences(g, loss, work, options.step, [&] { g.set_value(in, work); });
+        }
         report.entries.push_back(compare(g.name(ids[i]), analytic[i], numeric, options));
     }
     g.forward();  // every value as it was

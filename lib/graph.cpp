@@ -130,10 +130,11 @@ void check_not_empty(Shape s, const char* what, const std::string& name) {
 // ---- building -----------------------------------------------------------------
 
 template <class T>
-Var<T> Graph<T>::input(const Matrix<T>& value, const std::string& name) {
+Var<T> Graph<T>::input(const Matrix<T>& value, const std::string& name, bool requires_grad) {
     check_not_empty(shape_of(value), "input", name);
     Node& n = impl_->nodes.emplace_back();
     n.kind = NodeKind::input;
+    n.requires_grad = requires_grad;
     n.name = name;
     n.value = value;
     n.shape = shape_of(value);

@@ -1,5 +1,7 @@
-// matmul: C = A · B through BLAS gemm, both operand gradients.
+// matmul: C = A · B through BLAS gemm (small products in plain loops), both operand gradients.
 #include <cblas.h>
+
+#include <algorithm>
 
 #include "ops_common.hpp"
 #include "xgrad/ops.hpp"
@@ -19,7 +21,59 @@ inline void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, 
                 alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
 }
 
-// C = A · B;  dA = g · Bᵀ;  dB = Aᵀ · g   (transposes are BLAS flags, never materialised)
+/// C (+)= op(A) · op(B) for small products, in plain loops with a fixed
+/// summation order: no BLAS call overhead, and results that do not depend on
+/// the BLAS kernel a CPU selects. op(X) is X or Xᵀ; C is M × N; the sum runs
+/// over K. Row-major, leading dimensions as for cblas.
+template <class T>
+void small_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, const T* A, std::size_t lda,
+                const T* B, std::size_t ldb, bool accumulate, T* C, std::size_t ldc) {
+    if (!accumulate) {
+        for (std::size_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+    }
+    if (!tb) {
+        // C[i, :] += op(A)[i, p] · B[p, :]  — the inner loop runs along rows of B and C.
+        for (std::size_t i = 0; i < M; ++i) {
+            T* c = C + i * ldc;
+            for (std::size_t p = 0; p < K; ++p) {
+                const T a = ta ? A[p * lda + i] : A[i * lda + p];
+                const T* b = B + p * ldb;
+                for (std::size_t j = 0; j < N; ++j) c[j] += a * b[j];
+            }
+        }
+        return;
+    }
+    // C[i, j] += Σ_p op(A)[i, p] · B[j, p]  — a dot product along rows of B.
+    for (std::size_t i = 0; i < M; ++i) {
+        for (std::size_t j = 0; j < N; ++j) {
+            const T* b = B + j * ldb;
+            T acc = T(0);
+            if (ta) {
+                for (std::size_t p = 0; p < K; ++p) acc += A[p * lda + i] * b[p];
+            } else {
+                const T* a = A + i * lda;
+                for (std::size_t p = 0; p < K; ++p) acc += a[p] * b[p];
+            }
+            C[i * ldc + j] += acc;
+        }
+    }
+}
+
+/// Products of at most this many multiply-adds use small_gemm.
+constexpr std::size_t small_gemm_limit = 16384;
+
+/// C = op(A) · op(B) (beta = 0), or C += op(A) · op(B) when accumulating.
+template <class T>
+void product(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, const T* A, std::size_t lda, const T* B,
+             std::size_t ldb, bool accumulate, T* C, std::size_t ldc) {
+    if (M * N * K <= small_gemm_limit) {
+        small_gemm(ta, tb, M, N, K, A, lda, B, ldb, accumulate, C, ldc);
+    } else {
+        gemm(ta, tb, M, N, K, T(1), A, lda, B, ldb, accumulate ? T(1) : T(0), C, ldc);
+    }
+}
+
+// C = A · B;  dA = g · Bᵀ;  dB = Aᵀ · g   (transposes are flags, never materialised)
 template <class T>
 class MatmulOp final : public Op<T> {
 public:
@@ -34,7 +88,7 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), b = c.in(1);
         const MutView<T> o = c.out();
-        gemm(false, false, a.rows, b.cols, a.cols, T(1), a.data, a.cols, b.data, b.cols, T(0), o.data, o.cols);
+        product(false, false, a.rows, b.cols, a.cols, a.data, a.cols, b.data, b.cols, false, o.data, o.cols);
     }
 
     void backward(BackwardContext<T>& c) const override {
@@ -42,11 +96,11 @@ public:
         const std::size_t M = a.rows, K = a.cols, N = b.cols;
         if (c.needs_grad(0)) {
             const GradSink<T>& s = c.grad(0);
-            gemm(false, true, M, K, N, T(1), g.data, N, b.data, N, s.accumulate ? T(1) : T(0), s.view.data, K);
+            product(false, true, M, K, N, g.data, N, b.data, N, s.accumulate, s.view.data, K);
         }
         if (c.needs_grad(1)) {
             const GradSink<T>& s = c.grad(1);
-            gemm(true, false, K, N, M, T(1), a.data, K, g.data, N, s.accumulate ? T(1) : T(0), s.view.data, N);
+            product(true, false, K, N, M, a.data, K, g.data, N, s.accumulate, s.view.data, N);
         }
     }
 

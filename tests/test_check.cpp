@@ -183,7 +183,7 @@ TEST_CASE("which leaves: every parameter, a chosen few, unreached ones, and what
     CHECK(r2.entries[0].max_abs_err == 0.0);
 
     std::string msg = message_of<xg::GraphError>([&] { xg::check_gradients(net.g, net.J, {net.X}); });
-    CHECK(contains(msg, "check_gradients: X is an input leaf; only parameters carry gradients"));
+    CHECK(contains(msg, "check_gradients: the input X carries no gradient; make it with g.input(value, name, true)"));
     msg = message_of<xg::GraphError>([&] { xg::check_gradients(net.g, net.J, {net.J}); });
     CHECK(contains(msg, "J is not a leaf"));
     xg::Graph<double> other;
@@ -210,4 +210,23 @@ TEST_CASE("an error raised by a perturbed forward is passed on, with the values 
     const xg::GradCheckReport r = xg::check_gradients(g, J, small);
     INFO(r.str());
     CHECK(r.ok());
+}
+
+TEST_CASE("an input made with requires_grad gets a gradient, and the checker checks it") {
+    std::mt19937_64 rng(31);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(3, 4, rng), "W");
+    auto X = g.input(randn(4, 6, rng), "X", true);
+    auto J = weighted_sum(tanh(matmul(W, X)), rng);
+    g.backward(J);
+    REQUIRE(g.has_grad(X.id()));
+    // dX = Wᵀ · (dA ⊙ (1 − A²)), with dA the weighted sum's weights.
+    const xg::GradCheckReport r = xg::check_gradients(g, J, {X, W});
+    CHECK(r.ok());
+    REQUIRE(r.entries.size() == 2);
+    CHECK(r.entries[1].name == "X");
+    CHECK(r.max_rel_err() < 1e-6);
+    const Matrix<double> x0 = X.value();
+    xg::check_gradients(g, J, {X});
+    CHECK(X.value() == x0);  // restored
 }

@@ -34,6 +34,27 @@ TEST_CASE("matmul: both operand gradients match finite differences") {
     }
 }
 
+TEST_CASE("matmul: the BLAS path (large products) and the small-product path agree with the reference") {
+    std::mt19937_64 rng(11);
+    // 40·30·50 = 60 000 multiply-adds: above the small-product limit, so gemm.
+    for (auto [n, k, m] : {std::tuple{40, 50, 30}, {64, 16, 16}, {16, 16, 64}}) {
+        xg::Graph<double> g;
+        auto A = g.parameter(randn(n, k, rng), "A");
+        auto B = g.parameter(randn(k, m, rng), "B");
+        auto C = matmul(A, B);
+        CHECK(rel_err(C.value(), ref_matmul(A.value(), B.value())) <= 1e-13);
+        auto J = weighted_sum(C, rng);
+        g.backward(J);
+        // dA = R · Bᵀ, dB = Aᵀ · R for the weighted sum's weights R = dC.
+        CHECK(rel_err(A.grad(), ref_matmul(C.grad(), ref_transpose(B.value()))) <= 1e-13);
+        CHECK(rel_err(B.grad(), ref_matmul(ref_transpose(A.value()), C.grad())) <= 1e-13);
+    }
+    // Accumulation (beta = 1) on the BLAS path: a square matrix times itself.
+    xg::Graph<double> g;
+    auto A = g.parameter(randn(30, 30, rng), "A");
+    check_all(g, weighted_sum(matmul(A, A), rng));
+}
+
 TEST_CASE("add: every 2-D broadcasting case, gradients summed back with keepdims") {
     std::mt19937_64 rng(2);
     struct Case {

@@ -77,9 +77,10 @@ std::ostream& operator<<(std::ostream& os, const GradCheckReport& r);
 /// perturbed 0, say).
 GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const GradCheckOptions& options = {});
 
-/// The same for the given leaves only. Each must be a parameter leaf of `g`;
-/// GraphError otherwise (an input carries no gradient: to check one, make it
-/// a parameter — g.parameter(value) — while checking).
+/// The same for the given leaves only: parameter leaves of `g`, or input
+/// leaves made with requires_grad (g.input(value, name, true)), whose values
+/// are perturbed through set_value. GraphError for an op node, or an input
+/// that carries no gradient.
 GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::vector<Var<double>>& leaves,
                                 const GradCheckOptions& options = {});
 

@@ -109,9 +109,11 @@ public:
     Graph& operator=(const Graph&) = delete;
 
     // ---- building ------------------------------------------------------
-    /// A data leaf holding a copy of `value` (no gradient). Throws ShapeError
-    /// for an empty matrix.
-    Var<T> input(const Matrix<T>& value, const std::string& name = "");
+    /// A data leaf holding a copy of `value`. It carries no gradient unless
+    /// `requires_grad` is true: then backward() also computes ∂loss/∂input
+    /// (a gradient with respect to the data, e.g. to check or visualise it).
+    /// Throws ShapeError for an empty matrix.
+    Var<T> input(const Matrix<T>& value, const std::string& name = "", bool requires_grad = false);
     /// A leaf for an existing parameter; named after it unless `name` is given.
     Var<T> parameter(const Parameter<T>& p, const std::string& name = "");
     /// A leaf for a new parameter initialised to `value`.
