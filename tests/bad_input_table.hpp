@@ -633,8 +633,8 @@ std::vector<Case<T>> cases() {
     put("graph", "to_dot on a non-scalar node", graph, {"explain(Z1): the loss must be a 1x1 node, Z1 is [4x5]"},
         [](F& f) { return Action{[&f] { xg::to_dot(f.Z1); }, {}}; });
     if constexpr (std::is_same<T, double>::value) {
-        put("graph", "check_gradients asked about an input", graph,
-            {"check_gradients: X is an input leaf; only parameters carry gradients"},
+        put("graph", "check_gradients asked about an input that carries no gradient", graph,
+            {"check_gradients: the input X carries no gradient", "g.input(value, name, true)"},
             [](F& f) { return Action{[&f] { xg::check_gradients(f.g, f.J, {f.X}); }, {}}; });
     }
 
