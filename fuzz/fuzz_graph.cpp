@@ -10,7 +10,8 @@
 // The bytes, read in order (a missing byte reads as 0):
 //   flags     bit 0: float32 (else float64); bit 1: numeric-debug mode on
 //   then up to 64 instructions, each an opcode byte (mod 16) and its operands:
-//   0 input        rows cols values…   rows, cols: byte mod 9 (0 makes an empty matrix)
+//   0 input        rows cols values…   rows, cols: byte mod 9 (0 makes an empty matrix);
+//                                      an odd rows byte / 9 makes an input that carries a gradient
 //   1 parameter    rows cols values…
 //   2 reuse        k                   the k-th Parameter again (the same leaf)
 //   3 unary        kind node [number]  kind mod 24: see unary() below
@@ -108,8 +109,12 @@ private:
     // Parameter whose value changed shape"): no builds until forward() succeeds.
     bool reshaped_ = false;
 
+    bool wants_grad_ = false;  // the last rows byte asked for an input with a gradient
+
     xg::Matrix<T> matrix(bool allow_empty) {
-        std::size_t r = in_.below(9), c = in_.below(9);
+        const std::uint8_t rows = in_.u8();
+        wants_grad_ = (rows / 9) & 1;
+        std::size_t r = rows % 9, c = in_.below(9);
         if (!allow_empty) {
             r = r ? r : 1;
             c = c ? c : 1;
@@ -126,7 +131,8 @@ private:
         if (reshaped_ && (op == 3 || op == 4 || op == 14)) return;
         switch (op) {
             case 0: {
-                inputs_.push_back(g_.input(matrix(true), "x" + std::to_string(v_.size())));
+                xg::Matrix<T> m = matrix(true);
+                inputs_.push_back(g_.input(m, "x" + std::to_string(v_.size()), wants_grad_));
                 break;
             }
             case 1: {

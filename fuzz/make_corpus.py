@@ -51,12 +51,12 @@ class Program:
 
     def _matrix(self, rows, cols, values):
         self.b += bytes([rows, cols])
-        for v in values:
+        for v in values[:(rows % 9) * cols]:
             self.b += number(v)
 
-    def input(self, rows, cols, values):
+    def input(self, rows, cols, values, grad=False):
         self.b.append(0)
-        self._matrix(rows, cols, values)
+        self._matrix(rows + (9 if grad else 0), cols, values)
         self.nodes += 1
         return self.nodes - 1
 
@@ -313,7 +313,7 @@ def seeds():
     # Accumulation over batches, and a detached branch.
     p = Program()
     W = p.parameter(1, 2, [0.5, -0.5])
-    X = p.input(2, 3, seq(6))
+    X = p.input(2, 3, seq(6), grad=True)
     Z = p.binary("matmul", W, X)
     D = p.unary("detach", Z)
     J = p.loss(1, p.binary("mul", Z, D))
