@@ -365,7 +365,7 @@ std::vector<Case<T>> cases() {
         return Action{[&f] { f.g.input(xg::load_npy<T>(f.path("data/empty.npy")), "E"); }, {}};
     });
     put("empty", "a Parameter emptied between steps, read by matmul", shape,
-        {"matmul(W2, A1): inner dimensions differ", "W2 [1x0]", "A1 [4x5]"}, [](F& f) {
+        {"parameter W2 is empty [1x0]"}, [](F& f) {
             const Matrix<T> old = f.W2.value();
             f.W2.value() = Matrix<T>({1, 0});
             return Action{[&f] { f.g.forward(); }, [&f, old] { f.W2.value() = old; }};
@@ -378,7 +378,7 @@ std::vector<Case<T>> cases() {
             p.value() = Matrix<T>({0, 3});
             return Action{[&f] { f.g.forward(); }, [p, old]() mutable { p.value() = old; }};
         },
-        After::kept, "forward() accepts it and mean() gives nan (sum() gives 0)");
+        After::kept);
 
     // ---- values an op cannot accept
     put("values", "binary_cross_entropy: a label of 2", value,
@@ -492,13 +492,13 @@ std::vector<Case<T>> cases() {
 
     // ---- non-finite numbers in inputs and parameters: the numeric-debug mode
     put("non-finite", "NaN in an input (numeric-debug mode)", value,
-        {"numeric check: tanh(N) [1x2] computed a non-finite value at (0, 0) = nan"}, [](F& f) {
+        {"numeric check: input N [1x2] holds a non-finite value at (0, 0) = nan"}, [](F& f) {
             const V N = f.g.input(mat<T>({{NAN, 1}}), "N");
             f.g.check_numerics(true);
             return Action{[N] { tanh(N); }, [&f] { f.g.check_numerics(false); }};
         });
     put("non-finite", "+Inf in a parameter, found on replay (numeric-debug mode)", value,
-        {"numeric check: matmul(W1, X) [4x5] computed a non-finite value at (0, "}, [](F& f) {
+        {"numeric check: parameter W1 [4x2] holds a non-finite value at (0, 0) = inf"}, [](F& f) {
             const Matrix<T> old = f.W1.value();
             f.W1.value()(0, 0) = std::numeric_limits<T>::infinity();
             f.g.check_numerics(true);
@@ -528,14 +528,14 @@ std::vector<Case<T>> cases() {
             f.g.check_numerics(true);
             return Action{[N] { relu(N); }, [&f] { f.g.check_numerics(false); }};
         },
-        After::kept, "relu(NaN) is 0 and leaves are not checked: no error");
+        After::kept);
     put("non-finite", "-Inf in an input read by sigmoid (numeric-debug mode)", value, {"numeric check:", "N"},
         [](F& f) {
             const V N = f.g.input(mat<T>({{-INFINITY, 1}}), "N");
             f.g.check_numerics(true);
             return Action{[N] { sigmoid(N); }, [&f] { f.g.check_numerics(false); }};
         },
-        After::kept, "sigmoid(-inf) is 0 and leaves are not checked: no error");
+        After::kept);
 
     // ---- misuse of the graph
     put("graph", "a node of another graph as an operand", graph,
@@ -599,7 +599,7 @@ std::vector<Case<T>> cases() {
             f.W2.value() = randm<T>(1, 1, 8);  // smaller: the kernel stays in bounds
             return Action{[&f] { mean(f.W2v, xg::Axis::cols); }, [&f, old] { f.W2.value() = old; }};
         },
-        After::kept, "the node's shape is inferred from the old shape, its kernel reads the new value");
+        After::kept);
     put("graph", "backward after a failed forward()", graph, {"backward", "forward()"}, [](F& f) {
             const Matrix<T> old = f.Y.value();
             f.g.set_value(f.Y, mat<T>({{0, 3, 1, 0, 1}}));
@@ -609,7 +609,7 @@ std::vector<Case<T>> cases() {
             }
             return Action{[&f] { f.g.backward(f.J); }, [&f, old] { f.g.set_value(f.Y, old); }};
         },
-        After::kept, "backward() runs on the values of the partial replay");
+        After::kept);
     put("graph", "the gradient of a node the sweep did not reach", graph,
         {"grad(X): the last backward() did not reach X"}, [](F& f) { return Action{[&f] { f.X.grad(); }, {}}; });
     put("graph", "an empty Var", graph, {"use of an empty Var"},

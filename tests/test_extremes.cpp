@@ -234,9 +234,14 @@ TEST_CASE("numeric-debug mode on more ops: the first non-finite value or gradien
     CHECK(msg([&] { 1e200 * W; }) == "numeric check: mul_scalar(W) [1x2] computed a non-finite value at (0, 0) = inf");
     CHECK(msg([&] { sum(E + E); }) == "numeric check: add(E, E) [1x2] computed a non-finite value at (0, 0) = inf");
     // NaN from inf − inf, and from 0 · inf.
-    auto I = g.input(Matrix<double>{{INFINITY, 1}}, "I");
-    CHECK(msg([&] { sub(I, I); }).find("numeric check: sub(I, I) [1x2] computed a non-finite value at (0, 0) = ") == 0);
-    CHECK(msg([&] { binary_cross_entropy_with_logits(I, g.input(Matrix<double>{{1, 1}}, "Y")); })
+    // A leaf holding inf is reported as such; an op node holding inf is read on.
+    CHECK(msg([&] { relu(g.input(Matrix<double>{{INFINITY, 1}}, "L")); }) ==
+          "numeric check: input L [1x2] holds a non-finite value at (0, 0) = inf");
+    g.check_numerics(false);
+    auto I = exp(X).named("I");  // (e, inf)
+    g.check_numerics(true);
+    CHECK(msg([&] { sub(I, I); }).find("numeric check: sub(I, I) [1x2] computed a non-finite value at (0, 1) = ") == 0);
+    CHECK(msg([&] { binary_cross_entropy_with_logits(I, g.input(Matrix<double>{{1, 0}}, "Y")); })
               .find("binary_cross_entropy_with_logits(I, Y) [1x1] computed a non-finite value") != std::string::npos);
 
     // Gradients: a finite value whose gradient overflows (pow, div, log near 0, mean of a huge weight).
@@ -255,6 +260,6 @@ TEST_CASE("numeric-debug mode on more ops: the first non-finite value or gradien
     g.check_numerics(false);
     CHECK_NOTHROW(g.backward(J3));
     CHECK(std::isinf(R.grad()(0, 0)));
-    // Failed builds added nothing: X, E, W, Wᵀ, I, Y, and the 4 + 3 + 3 nodes of J1, J2, J3.
-    CHECK(g.size() == 16);
+    // Failed builds added nothing: X, E, W, Wᵀ, L, I, Y, and the 4 + 3 + 3 nodes of J1, J2, J3.
+    CHECK(g.size() == 17);
 }

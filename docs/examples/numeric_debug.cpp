@@ -38,6 +38,7 @@ int main() {
         std::printf("%s\n", e.what());
     }
     g.check_numerics(false);
+    g.forward();  // a replay that completes (J is NaN again): backward() runs only after one
 
     // Every exception xgrad raises for bad input is an xg::Error.
     try {

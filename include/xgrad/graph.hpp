@@ -142,7 +142,9 @@ public:
     /// the next forward() re-infers every shape (ShapeError if the graph no
     /// longer fits, leaving the graph as it was).
     void set_value(Var<T> input, const Matrix<T>& value);
-    /// Recompute every node from the current leaf values.
+    /// Recompute every node from the current leaf values. If it throws (a
+    /// ValueError from an op, say), backward() refuses to run until a
+    /// forward() completes.
     void forward();
     /// One reverse sweep from `loss` (a 1x1 node): afterwards grad() of every
     /// node on a path from a parameter to the loss holds ∂loss/∂node, and
@@ -154,8 +156,8 @@ public:
 
     /// Numeric-debug mode (off by default; when off it costs one branch per
     /// node). When on, building, forward() and backward() stop at the first
-    /// node whose value, or gradient, has a NaN or ±Inf entry, and throw a
-    /// ValueError naming that node, its op, its shape and the entry.
+    /// leaf or node whose value, or gradient, has a NaN or ±Inf entry, and
+    /// throw a ValueError naming that node, its op, its shape and the entry.
     void check_numerics(bool on);
     bool checking_numerics() const;
 
@@ -212,6 +214,7 @@ private:
     void prepare_sink(std::uint32_t id, std::size_t j);
     void check_finite_value(std::uint32_t id);
     void check_finite_grad(std::uint32_t id, std::uint32_t input);
+    void check_finite_leaf(std::uint32_t id);
     std::string label(std::uint32_t id) const;
 };
 
