@@ -1,6 +1,7 @@
 // A replayed training step allocates nothing once shapes are known.
 //
 // Allocations are counted as tests/alloc_count.hpp describes.
+#include <cblas.h>
 #include <doctest/doctest.h>
 
 #include <random>
@@ -49,6 +50,16 @@ TEST_CASE("100 replayed two-layer training steps allocate nothing (float64 and f
     CHECK(allocations_in_100_steps<double>(2, 4, 1, 400) == 0);
     CHECK(allocations_in_100_steps<float>(2, 4, 1, 400) == 0);
     CHECK(allocations_in_100_steps<double>(5, 7, 3, 33) == 0);
+}
+
+TEST_CASE("a step large enough for BLAS allocates nothing either (one BLAS thread)") {
+    // Products above the small-matrix path (here 32·64·200 multiply-adds)
+    // go to OpenBLAS gemm. With one BLAS thread OpenBLAS works in buffers it
+    // made at start-up; its multithreaded gemm allocates a few job buffers
+    // per call of its own (docs/performance.md), which is not xgrad's doing.
+    openblas_set_num_threads(1);
+    CHECK(allocations_in_100_steps<double>(64, 32, 4, 200) == 0);
+    CHECK(allocations_in_100_steps<float>(64, 32, 4, 200) == 0);
 }
 
 TEST_CASE("the counter sees allocations (it can fail)") {
