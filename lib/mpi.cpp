@@ -260,7 +260,10 @@ void DataParallel<T>::broadcast_parameters() {
 
 template <class T>
 T DataParallel<T>::allreduce_gradients(std::size_t local_columns, T local_cost) {
-    const bool mean = reduction_ == LossReduction::mean;
+    // Weights m_r (mean) or 1 (sum), the summed weight last in the buffer.
+    // A lone rank's gradient is the full-batch one already: it passes with
+    // weight 1 (no rounding), so one rank is bit for bit one process.
+    const bool mean = reduction_ == LossReduction::mean && ctx_.size() > 1;
     const T w = local_columns == 0 ? T(0) : mean ? T(local_columns) : T(1);
     T* b = buffer_.data();
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -280,8 +283,8 @@ T DataParallel<T>::allreduce_gradients(std::size_t local_columns, T local_cost) 
         }
         b += n;
     }
-    b[0] = w * (w == T(0) ? T(0) : local_cost);
-    b[1] = local_columns == 0 ? T(0) : mean ? T(local_columns) : T(1);
+    b[0] = w == T(0) ? T(0) : w * local_cost;
+    b[1] = w;
 
     const double t0 = MPI_Wtime();
     check(MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), int(buffer_.size()), datatype<T>(), MPI_SUM, ctx_.comm()),

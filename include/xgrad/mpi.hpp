@@ -200,7 +200,9 @@ public:
     /// over `local_columns` columns. With LossReduction::mean:
     ///     grad ← Σ_r m_r g_r / Σ_r m_r,   return Σ_r m_r J_r / Σ_r m_r.
     /// A rank with local_columns = 0 contributes nothing (its grads and cost
-    /// are not read). Afterwards every rank holds the same bits, so the same
+    /// are not read). On a single rank the gradients and the cost pass
+    /// unchanged (bit for bit the one-process program). Afterwards every
+    /// rank holds the same bits, so the same
     /// optimiser step keeps the ranks identical. ShapeError when a parameter's
     /// shape changed since construction (on that rank: run it under run());
     /// ValueError on every rank when no rank has a column. In float the
