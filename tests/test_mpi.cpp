@@ -456,11 +456,10 @@ int main(int argc, char** argv) {
     mpi::Context context(argc, argv);
     g_ctx = &context;
     doctest::Context tests(argc, argv);
-    // Rank 0 reports; the others print only their failures.
-    if (!context.root()) {
-        tests.setOption("minimal", true);
-        tests.setOption("no-colors", true);
-    }
+    // Rank 0 reports; the others print only their failures. mpirun hands
+    // the ranks a pseudo-terminal: no colour codes in logs.
+    tests.setOption("no-colors", true);
+    if (!context.root()) tests.setOption("minimal", true);
     const int failed = tests.run() != 0 ? 1 : 0;
     int any = 0;
     MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
