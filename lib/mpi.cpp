@@ -132,10 +132,25 @@ Matrix<T> shard_columns(const Matrix<T>& A, int rank, int ranks) {
 
 // ---- ShardedMiniBatches ------------------------------------------------------------------
 
+namespace {
+/// The 1 × m row 0, 1, …, m − 1.
+Matrix<double> column_indices(std::size_t m) {
+    if (m == 0) throw ShapeError("ShardedMiniBatches: the data set has no columns (m = 0)");
+    Matrix<double> idx({std::size_t(1), m});
+    for (std::size_t j = 0; j < m; ++j) idx(0, j) = double(j);
+    return idx;
+}
+}  // namespace
+
 template <class T>
 ShardedMiniBatches<T>::ShardedMiniBatches(const Matrix<T>& X_local, const Matrix<T>& Y_local, ColumnRange shard,
                                           std::size_t m, std::size_t batch_size, std::uint32_t seed, bool shuffle)
-    : X_(X_local), Y_(Y_local), shard_(shard), m_(m), batch_(batch_size), shuffle_(shuffle), rng_(seed) {
+    : X_(X_local),
+      Y_(Y_local),
+      shard_(shard),
+      index_(column_indices(m)),
+      batches_(index_, index_, batch_size, seed, shuffle),
+      batch_index_({std::size_t(1), std::size_t(0)}) {
     if (shard.begin > shard.end || shard.end > m) {
         throw ShapeError("ShardedMiniBatches: the shard [" + std::to_string(shard.begin) + ", " +
                          std::to_string(shard.end) + ") does not lie in the " + std::to_string(m) + " columns");
@@ -146,34 +161,15 @@ ShardedMiniBatches<T>::ShardedMiniBatches(const Matrix<T>& X_local, const Matrix
                          " columns, but X is [" + to_string(shape_of(X_local)) + "] and Y [" +
                          to_string(shape_of(Y_local)) + "]");
     }
-    if (batch_ == 0) throw ValueError("ShardedMiniBatches: the batch size must be at least 1");
-    mine_.reserve(std::min(batch_, shard.size()));
-    start_epoch();
-}
-
-template <class T>
-void ShardedMiniBatches<T>::start_epoch() {
-    // As MiniBatches: a new permutation of the same generator each epoch.
-    if (shuffle_) {
-        order_ = rng_.permutation(m_);
-    } else if (order_.empty()) {
-        order_.resize(m_);
-        for (std::size_t k = 0; k < m_; ++k) order_[k] = k;
-    }
-    pos_ = 0;
+    mine_.reserve(std::min(batch_size, shard.size()));
 }
 
 template <class T>
 bool ShardedMiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
-    if (pos_ >= m_) {
-        ++epoch_;
-        start_epoch();
-        return false;
-    }
-    const std::size_t b = std::min(batch_, m_ - pos_);
+    if (!batches_.next(batch_index_, unused_)) return false;
     mine_.clear();
-    for (std::size_t k = pos_; k < pos_ + b; ++k) {
-        const std::size_t j = order_[k];
+    for (double c : batch_index_) {
+        const std::size_t j = std::size_t(c);
         if (j >= shard_.begin && j < shard_.end) mine_.push_back(j - shard_.begin);
     }
     const std::size_t nx = X_.shape()[0], ny = Y_.shape()[0], n = mine_.size();
@@ -185,8 +181,6 @@ bool ShardedMiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
     for (std::size_t r = 0; r < ny; ++r) {
         for (std::size_t j = 0; j < n; ++j) Yb(r, j) = Y_(r, mine_[j]);
     }
-    pos_ += b;
-    last_batch_ = b;
     return true;
 }
 

@@ -210,6 +210,8 @@ TEST_CASE("ShardedMiniBatches: the ranks' parts of each batch make up MiniBatche
     CHECK_THROWS_AS(mpi::ShardedMiniBatches<double>(d.X, d.Y, mpi::ColumnRange{0, m - 1}, m, 10), xg::ShapeError);
     CHECK_THROWS_AS(mpi::ShardedMiniBatches<double>(d.X, d.Y, mpi::ColumnRange{1, m + 1}, m, 10), xg::ShapeError);
     CHECK_THROWS_AS(mpi::ShardedMiniBatches<double>(d.X, d.Y, mpi::ColumnRange{0, m}, m, 0), xg::ValueError);
+    const Matrix<double> none({std::size_t(2), std::size_t(0)});
+    CHECK_THROWS_AS(mpi::ShardedMiniBatches<double>(none, none, mpi::ColumnRange{0, 0}, 0, 10), xg::ShapeError);
 }
 
 TEST_CASE("Context: rank and size as MPI says; sum and weighted_mean over the ranks") {

@@ -43,8 +43,8 @@
 #include <functional>
 #include <vector>
 
+#include "xgrad/data.hpp"
 #include "xgrad/graph.hpp"
-#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg {
@@ -126,8 +126,10 @@ Matrix<T> shard_columns(const Matrix<T>& A, int rank, int ranks);
 /// of a batch can be empty (0 columns): it then skips its forward and
 /// backward pass but still takes part in allreduce_gradients(0, 0).
 ///
-/// Keeps the permutation of all m columns (m indices) on each rank; holds
-/// references to X_local and Y_local, which must outlive it.
+/// The batches of column indices come from a MiniBatches over the indices
+/// 0 … m−1, so each rank keeps two arrays of m numbers, not the other
+/// ranks' examples. Holds references to X_local and Y_local, which must
+/// outlive it; not copyable.
 template <class T>
 class ShardedMiniBatches {
 public:
@@ -141,6 +143,8 @@ public:
                        bool = true) = delete;
     ShardedMiniBatches(const Matrix<T>&, Matrix<T>&&, ColumnRange, std::size_t, std::size_t, std::uint32_t = 0,
                        bool = true) = delete;
+    ShardedMiniBatches(const ShardedMiniBatches&) = delete;
+    ShardedMiniBatches& operator=(const ShardedMiniBatches&) = delete;
 
     /// This rank's columns of the next batch into Xb (n_x × b_r) and Yb
     /// (n_y × b_r), b_r ≥ 0, resized only when b_r changes; returns true.
@@ -149,23 +153,20 @@ public:
     bool next(Matrix<T>& Xb, Matrix<T>& Yb);
 
     /// Columns of the last batch over all ranks (Σ_r b_r).
-    std::size_t batch_columns() const { return last_batch_; }
+    std::size_t batch_columns() const { return batch_index_.shape()[1]; }
     /// Batches per epoch: ⌈m / batch_size⌉.
-    std::size_t batches() const { return (m_ + batch_ - 1) / batch_; }
-    std::size_t epoch() const { return epoch_; }
-    std::size_t examples() const { return m_; }
+    std::size_t batches() const { return batches_.batches(); }
+    std::size_t epoch() const { return batches_.epoch(); }
+    std::size_t examples() const { return batches_.examples(); }
 
 private:
     const Matrix<T>& X_;
     const Matrix<T>& Y_;
     ColumnRange shard_;
-    std::size_t m_, batch_;
-    bool shuffle_;
-    Rng rng_;
-    std::vector<std::size_t> order_, mine_;
-    std::size_t pos_ = 0, epoch_ = 0, last_batch_ = 0;
-
-    void start_epoch();
+    Matrix<double> index_;        // 1 × m: 0, 1, …, m − 1
+    MiniBatches<double> batches_;  // over index_: the one-process batches
+    Matrix<double> batch_index_, unused_;
+    std::vector<std::size_t> mine_;
 };
 
 // ---- data-parallel gradients ---------------------------------------------------------
