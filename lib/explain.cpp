@@ -171,6 +171,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
     std::vector<std::tuple<std::uint32_t, int, std::int64_t>> key(n);  // larger first
     std::vector<unsigned> pending(n, 0);
     std::vector<std::vector<std::uint32_t>> readers(n);
+    std::vector<std::uint32_t> listed(n, n);  // listed[r] == id: r is already among id's lines to wait for
     for (std::uint32_t id = 0; id < n; ++id) {
         if (!line[id]) continue;
         const auto& parts = d.contributions[id];
@@ -180,7 +181,10 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         std::vector<std::uint32_t> deps;
         for (const Contribution& p : parts) {
             const std::uint32_t r = res[p.consumer];
-            if (line[r] && std::find(deps.begin(), deps.end(), r) == deps.end()) deps.push_back(r);
+            if (line[r] && listed[r] != id) {
+                listed[r] = id;
+                deps.push_back(r);
+            }
         }
         pending[id] = unsigned(deps.size());
         for (std::uint32_t r : deps) readers[r].push_back(id);
@@ -234,6 +238,9 @@ std::string shape_text(Shape s, sym::Style style) {
     return "";
 }
 
+/// Right-hand sides up to this width set the column of the shapes.
+constexpr std::size_t max_padded_width = 120;
+
 const char* kind_text(NodeKind k) { return k == NodeKind::parameter ? "parameter" : "input"; }
 
 void section(std::ostringstream& out, const char* title, const std::vector<Equation>& eqs, sym::Style style,
@@ -245,7 +252,10 @@ void section(std::ostringstream& out, const char* title, const std::vector<Equat
         lhs.push_back(sym::render(sym::var(q.lhs), none, style));
         rhs.push_back(sym::render(q.rhs, none, style));
         wl = std::max(wl, width(lhs.back()));
-        wr = std::max(wr, width(rhs.back()));
+        // The shapes column lines up after the right-hand sides, but not after
+        // a very long one (the sum of thousands of contributions): padding
+        // every line to its width would make the text quadratic in size.
+        if (width(rhs.back()) <= max_padded_width) wr = std::max(wr, width(rhs.back()));
     }
     if (style == sym::Style::latex) {
         out << "% " << title << "\n";

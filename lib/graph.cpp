@@ -66,6 +66,7 @@ struct Graph<T>::Impl {
     std::uint64_t epoch = 0;
     bool shapes_dirty = false;
     bool check_numerics = false;
+    bool forward_incomplete = false;  // the last forward() threw part-way
 };
 
 template <class T>
@@ -187,6 +188,16 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
             throw GraphError(opname + ": input " + std::to_string(j) + " (" + v.name() +
                              ") belongs to another graph; nodes of different graphs cannot be combined");
         }
+        Node& a = node(v.id());
+        if (a.kind != NodeKind::op && shape_of(value_ref(a)) != a.shape) {
+            // Shapes are inferred from the recorded shape, kernels read the
+            // value as it is now: building on a reshaped leaf would read out
+            // of bounds.
+            throw GraphError(opname + ": " + this->name(v.id()) + " changed shape from [" + to_string(a.shape) +
+                             "] to [" + to_string(shape_of(value_ref(a))) +
+                             "]; call forward() before building new nodes on it");
+        }
+        if (impl_->check_numerics && a.kind != NodeKind::op) check_finite_leaf(v.id());
         shapes.push_back(shape(v.id()));
         names.push_back(this->name(v.id()));
     }
@@ -286,6 +297,7 @@ void Graph<T>::reinfer_shapes() {
         Node& n = impl_->nodes[id];
         if (n.kind != NodeKind::op) {
             shapes[id] = shape_of(value_ref(n));
+            check_not_empty(shapes[id], n.kind == NodeKind::parameter ? "parameter" : "input", name(id));
             continue;
         }
         std::vector<Shape> in;
@@ -309,11 +321,18 @@ template <class T>
 void Graph<T>::forward() {
     check_leaf_shapes(false);
     const std::size_t count = impl_->nodes.size();
+    // Until this replay completes, values are a mix of two states: backward()
+    // refuses to run on them.
+    impl_->forward_incomplete = true;
     for (std::uint32_t id = 0; id < count; ++id) {
-        if (impl_->nodes[id].kind != NodeKind::op) continue;
+        if (impl_->nodes[id].kind != NodeKind::op) {
+            if (impl_->check_numerics) check_finite_leaf(id);
+            continue;
+        }
         run_forward(id);
         if (impl_->check_numerics) check_finite_value(id);
     }
+    impl_->forward_incomplete = false;
 }
 
 namespace {
@@ -341,6 +360,16 @@ void Graph<T>::check_finite_value(std::uint32_t id) {
     if (k == std::string::npos) return;
     throw ValueError("numeric check: " + label(id) + " [" + to_string(v.shape()) + "] computed a non-finite value at " +
                      entry_text(v, k));
+}
+
+template <class T>
+void Graph<T>::check_finite_leaf(std::uint32_t id) {
+    Node& n = impl_->nodes[id];
+    const ConstView<T> v = view(value_ref(n));
+    const std::size_t k = first_non_finite(v);
+    if (k == std::string::npos) return;
+    throw ValueError(std::string("numeric check: ") + (n.kind == NodeKind::parameter ? "parameter " : "input ") +
+                     name(id) + " [" + to_string(v.shape()) + "] holds a non-finite value at " + entry_text(v, k));
 }
 
 template <class T>
@@ -413,6 +442,10 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
     if (impl_->shapes_dirty) {
         throw GraphError("backward: an input leaf changed shape since the last forward(); call forward() first");
     }
+    if (impl_->forward_incomplete) {
+        throw GraphError("backward: the last forward() failed part-way, so the values mix two states; "
+                         "fix its cause and call forward() again first");
+    }
     Node& L = impl_->nodes[lid];
     if (L.shape != Shape{1, 1}) {
         throw GraphError("backward(" + name(lid) + "): the loss must be a 1x1 node, " + name(lid) + " is [" +
@@ -451,7 +484,12 @@ void Graph<T>::backward(Var<T> loss, GradMode mode) {
             if (!n.op->differentiable(j) || !im.reach[in]) continue;
             im.need[j] = 1;
             Matrix<T>& target = grad_ref(a);
-            ensure_shape(target, a.shape);
+            if (shape_of(target) != a.shape) {
+                // A new shape (first sweep, or a reshaped parameter): whatever
+                // the old buffer held is not a gradient of this value.
+                target.resize({a.shape.rows, a.shape.cols});
+                std::fill(target.begin(), target.end(), T(0));
+            }
             bool acc = im.written[in] || (a.kind == NodeKind::parameter && mode == GradMode::accumulate);
             if (!acc) {
                 // The same node twice among this op's inputs: zero it once and

@@ -106,6 +106,15 @@ std::string write_temp(const std::string& path, const std::string& bytes) {
 /// Rename finished temporary files over their targets, then flush the
 /// folder entries. On a failure, the temporaries not yet renamed are removed.
 void commit(const std::vector<std::string>& tmps, const std::vector<std::string>& targets) {
+    // A folder in a target's place would make its rename fail after the
+    // earlier ones succeeded: refuse before anything is replaced.
+    for (const std::string& t : targets) {
+        std::error_code ec;
+        if (fs::is_directory(t, ec)) {
+            for (const std::string& tmp : tmps) ::unlink(tmp.c_str());
+            io_fail(t, "cannot replace: is a directory, not a file");
+        }
+    }
     for (std::size_t i = 0; i < tmps.size(); ++i) {
         if (std::rename(tmps[i].c_str(), targets[i].c_str()) != 0) {
             const std::string why = errno_text();
@@ -264,7 +273,8 @@ Dtype parse_descr(const std::string& path, const std::string& descr) {
     if (descr.size() < 3) bad("");
     const char order = descr[0], kind = descr[1];
     const std::string digits = descr.substr(2);
-    if (digits.empty() || digits.size() > 2 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) bad("");
+    const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    if (digits.empty() || digits.size() > 2 || !std::all_of(digits.begin(), digits.end(), digit)) bad("");
     const std::size_t size = std::size_t(std::stoul(digits));
     if (order != '<' && order != '|' && order != '=' && order != '>') bad("");
     bool ok = false;

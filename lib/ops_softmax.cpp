@@ -110,8 +110,10 @@ public:
         } else {
             check_one_hot(c, y);
         }
-        Matrix<T>& s = c.scratch(0, z.shape());
+        // Scratch 1 first: asking for a higher index can grow the node's list of
+        // scratch matrices and move them, which would leave a reference to 0 dangling.
         Matrix<T>& buf = c.scratch(1, Shape{2, C});
+        Matrix<T>& s = c.scratch(0, z.shape());
         T* mx = buf.data();
         T* lse = buf.data() + C;  // Σ e^(Z − max), then its log
         softmax_columns(z, view(s), mx, lse);

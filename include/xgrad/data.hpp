@@ -22,9 +22,9 @@ namespace xg {
 /// indices 0 … classes−1).
 template <class T>
 struct Dataset {
-    Matrix<T> X;
-    Matrix<T> Y;
-    std::size_t classes = 2;
+    Matrix<T> X;              ///< n_x × m, one example per column
+    Matrix<T> Y;              ///< 1 × m class indices
+    std::size_t classes = 2;  ///< the number of classes K
 
     /// m, the number of examples.
     std::size_t size() const { return X.shape()[1]; }
@@ -121,7 +121,9 @@ public:
     /// epoch return false without copying, and start the next epoch.
     bool next(Matrix<T>& Xb, Matrix<T>& Yb);
 
+    /// m, the number of examples.
     std::size_t examples() const { return m_; }
+    /// The batch size (the last batch of an epoch may be smaller).
     std::size_t batch_size() const { return batch_; }
     /// Batches per epoch: ⌈m / batch_size⌉.
     std::size_t batches() const { return (m_ + batch_ - 1) / batch_; }

@@ -14,62 +14,81 @@
 
 namespace xg::sym {
 
+/// What a Term is.
 enum class Kind {
-    input,      // the op's i-th input (its value)
-    output,     // the op's output value
-    grad,       // the gradient arriving at the op's output
-    number,     // a literal: 1, 2, 0.5
-    symbol,     // a named scalar: m, α
-    function,   // f(x): tanh, σ, exp, Σ_columns …
-    neg,        // −x
-    add,        // x + y
-    sub,        // x − y
-    scale,      // x y with x a scalar: 2 X, α X
-    hadamard,   // x ⊙ y (elementwise)
-    matmul,     // x · y
-    div,        // x / y
-    pow,        // x^p (p a number)
-    transpose,  // xᵀ
-    variable,   // a named matrix of a graph (W1, dZ2): what `explain` binds placeholders to
+    input,      ///< the op's i-th input (its value)
+    output,     ///< the op's output value
+    grad,       ///< the gradient arriving at the op's output
+    number,     ///< a literal: 1, 2, 0.5
+    symbol,     ///< a named scalar: m, α
+    function,   ///< f(x): tanh, σ, exp, Σ_columns …
+    neg,        ///< −x
+    add,        ///< x + y
+    sub,        ///< x − y
+    scale,      ///< x y with x a scalar: 2 X, α X
+    hadamard,   ///< x ⊙ y (elementwise)
+    matmul,     ///< x · y
+    div,        ///< x / y
+    pow,        ///< x^p (p a number)
+    transpose,  ///< xᵀ
+    variable,   ///< a named matrix of a graph (W1, dZ2): what `explain` binds placeholders to
 };
 
 /// A spelling in each of the three output styles.
 struct Spelling {
-    std::string unicode;
-    std::string ascii;
-    std::string latex;
+    std::string unicode;  ///< "σ"
+    std::string ascii;    ///< "sigmoid"
+    std::string latex;    ///< "\\sigma"
 };
 
 struct Term;
+/// A formula: an immutable expression tree, shared freely.
 using Expr = std::shared_ptr<const Term>;
 
+/// One node of a formula: its kind, its operands (args) and what a leaf holds.
 struct Term {
-    Kind kind;
-    std::size_t index = 0;  // input: which one
-    double number = 0;      // number: its value; pow: the exponent
-    Spelling text;          // symbol / function / variable: its name
-    bool prefix = false;    // function: written without parentheses around an atom (Σ_columns dZ)
-    std::vector<Expr> args;
+    Kind kind;              ///< what the term is
+    std::size_t index = 0;  ///< input: which one
+    double number = 0;      ///< number: its value; pow: the exponent
+    Spelling text;          ///< symbol / function / variable: its name
+    bool prefix = false;    ///< function: written without parentheses around an atom (Σ_columns dZ)
+    std::vector<Expr> args;  ///< the operands, in order
 };
 
 // A function's spelling in one style may be a template: "sum({}, axis=1)"
 // renders with the argument in place of {} and no parentheses added.
 
+/// The op's input i (placeholder).
 Expr in(std::size_t i);
+/// The op's output value (placeholder).
 Expr out();
+/// The gradient arriving at the op's output (placeholder).
 Expr grad();
+/// A number: 1, 2, 0.5.
 Expr num(double v);
+/// A named scalar (α, m), spelled per style.
 Expr symbol(Spelling s);
-Expr symbol(const std::string& unicode_and_ascii);  // same spelling in every style
+/// A named scalar with the same spelling in every style.
+Expr symbol(const std::string& unicode_and_ascii);
+/// name(arg): tanh(x), σ(x); `prefix` writes it without parentheses around an atom (Σ_columns dZ).
 Expr fn(Spelling name, Expr arg, bool prefix = false);
+/// −x
 Expr neg(Expr x);
+/// x + y
 Expr add(Expr x, Expr y);
+/// x − y
 Expr sub(Expr x, Expr y);
+/// s x, with s a scalar (number or symbol): 2 X, α X.
 Expr scale(Expr s, Expr x);
+/// x ⊙ y, elementwise.
 Expr hadamard(Expr x, Expr y);
+/// x · y, the matrix product.
 Expr matmul(Expr x, Expr y);
+/// x / y
 Expr div(Expr x, Expr y);
+/// x^p, p a number (x², x^0.5).
 Expr pow(Expr x, double p);
+/// xᵀ
 Expr transpose(Expr x);
 /// A named matrix (a node of a graph, or its gradient): renders as its name,
 /// with trailing digits as a subscript in LaTeX (W1 → W_{1}).
@@ -101,13 +120,14 @@ inline Expr dot(Expr x, Expr y) { return matmul(std::move(x), std::move(y)); }
 inline Expr T(Expr x) { return transpose(std::move(x)); }
 inline Expr square(Expr x) { return pow(std::move(x), 2); }
 
+/// How render() writes a formula: Unicode (dZ1 · Xᵀ), ASCII like NumPy (dZ1 @ X.T), or LaTeX.
 enum class Style { unicode, ascii, latex };
 
 /// What the placeholders of a formula stand for when it is rendered.
 struct Names {
-    std::vector<std::string> inputs;  // name of input i
-    std::string output;               // name of the op's output
-    std::string grad;                 // name of the incoming gradient (dZ2)
+    std::vector<std::string> inputs;  ///< name of input i
+    std::string output;               ///< name of the op's output
+    std::string grad;                 ///< name of the incoming gradient (dZ2)
 };
 
 /// Render `e` with the given names in one style, with the fewest parentheses
@@ -125,9 +145,9 @@ Expr substitute(const Expr& e, const std::vector<Expr>& inputs);
 /// What each placeholder of an op's formula stands for in a graph: input i,
 /// the output, the incoming gradient. A null entry leaves its placeholder.
 struct Bindings {
-    std::vector<Expr> inputs;
-    Expr output;
-    Expr grad;
+    std::vector<Expr> inputs;  ///< what input i stands for
+    Expr output;               ///< what the output stands for
+    Expr grad;                 ///< what the incoming gradient stands for
 };
 
 /// Replace the placeholders of `e` as `b` says, then simplify: the formula of

@@ -40,18 +40,23 @@ public:
     /// A parameter holding `value`; its gradient starts as zeros of the same shape.
     explicit Parameter(Matrix<T> value, std::string name = "");
 
+    /// The value (shared by every copy of this handle).
     const Matrix<T>& value() const { return d_->value; }
     /// Writable value (an optimiser step writes here). Changing its shape is
     /// allowed between steps; the next forward() re-infers every shape.
     Matrix<T>& value() { return d_->value; }
+    /// ∂loss/∂parameter from the last backward() (added to in GradMode::accumulate); the value's shape.
     const Matrix<T>& grad() const { return d_->grad; }
     Matrix<T>& grad() { return d_->grad; }
+    /// The name given at construction (its leaves' default name, its checkpoint file name).
     const std::string& name() const { return d_->name; }
     Shape shape() const { return shape_of(d_->value); }
     /// Set the gradient to zeros (of the value's shape).
     void zero_grad();
 
+    /// True when the handle has storage.
     explicit operator bool() const { return d_ != nullptr; }
+    /// The same storage (not merely equal values).
     friend bool operator==(const Parameter& a, const Parameter& b) { return a.d_ == b.d_; }
     friend bool operator!=(const Parameter& a, const Parameter& b) { return a.d_ != b.d_; }
 
@@ -69,11 +74,16 @@ private:
 template <class T>
 class Var {
 public:
+    /// An empty handle (no graph).
     Var() = default;
+    /// Node `id` of `g` (ops and Graph::var make these).
     Var(Graph<T>* g, std::uint32_t id) : g_(g), id_(id) {}
 
+    /// The node's graph. Throws GraphError for an empty Var.
     Graph<T>& graph() const;
+    /// The node's index in creation order.
     std::uint32_t id() const { return id_; }
+    /// True unless empty.
     explicit operator bool() const { return g_ != nullptr; }
 
     /// The node's value (as of its build or the last forward()).
@@ -92,6 +102,7 @@ private:
     std::uint32_t id_ = 0;
 };
 
+/// What a node is: a data leaf, a trainable leaf, or an op applied to earlier nodes.
 enum class NodeKind { input, parameter, op };
 
 /// What backward() does to parameter gradients already present.
@@ -100,6 +111,8 @@ enum class GradMode {
     accumulate,  ///< this sweep's gradient is added to each parameter's grad
 };
 
+/// Owns nodes in creation order (a topological order); builds, replays and
+/// differentiates them. Not copyable. See docs/reference/graph.md.
 template <class T>
 class Graph {
 public:
@@ -129,7 +142,9 @@ public:
     /// the next forward() re-infers every shape (ShapeError if the graph no
     /// longer fits, leaving the graph as it was).
     void set_value(Var<T> input, const Matrix<T>& value);
-    /// Recompute every node from the current leaf values.
+    /// Recompute every node from the current leaf values. If it throws (a
+    /// ValueError from an op, say), backward() refuses to run until a
+    /// forward() completes.
     void forward();
     /// One reverse sweep from `loss` (a 1x1 node): afterwards grad() of every
     /// node on a path from a parameter to the loss holds ∂loss/∂node, and
@@ -141,26 +156,34 @@ public:
 
     /// Numeric-debug mode (off by default; when off it costs one branch per
     /// node). When on, building, forward() and backward() stop at the first
-    /// node whose value, or gradient, has a NaN or ±Inf entry, and throw a
-    /// ValueError naming that node, its op, its shape and the entry.
+    /// leaf or node whose value, or gradient, has a NaN or ±Inf entry, and
+    /// throw a ValueError naming that node, its op, its shape and the entry.
     void check_numerics(bool on);
     bool checking_numerics() const;
 
     // ---- inspecting ----------------------------------------------------
+    // Nodes are numbered 0, 1, … in creation order (Var::id()); every
+    // accessor throws GraphError for an id that is not in the graph.
+
+    /// The number of nodes.
     std::size_t size() const;
     NodeKind kind(std::uint32_t id) const;
     /// The op of an op node (nullptr for leaves).
     const Op<T>* op(std::uint32_t id) const;
+    /// The ids of an op node's inputs (empty for a leaf).
     const std::vector<std::uint32_t>& inputs(std::uint32_t id) const;
     /// User-given name, or "" when none was given.
     const std::string& given_name(std::uint32_t id) const;
     /// User-given name, or the generated "t<id>".
     std::string name(std::uint32_t id) const;
     void set_name(std::uint32_t id, const std::string& name);
+    /// The node's shape as of its build or the last forward().
     Shape shape(std::uint32_t id) const;
+    /// The node's value (a parameter leaf's is its Parameter's).
     const Matrix<T>& value(std::uint32_t id) const;
     /// True when the last backward() computed a gradient for this node.
     bool has_grad(std::uint32_t id) const;
+    /// That gradient; GraphError when has_grad(id) is false.
     const Matrix<T>& grad(std::uint32_t id) const;
     /// True when gradients can flow to this node (a parameter, or an op with
     /// a differentiable input that requires one).
@@ -169,6 +192,7 @@ public:
     Parameter<T> parameter_of(std::uint32_t id) const;
     /// Every parameter used by the graph, in creation order (each once).
     std::vector<Parameter<T>> parameters() const;
+    /// A Var for node `id`.
     Var<T> var(std::uint32_t id);
 
 private:
@@ -190,6 +214,7 @@ private:
     void prepare_sink(std::uint32_t id, std::size_t j);
     void check_finite_value(std::uint32_t id);
     void check_finite_grad(std::uint32_t id, std::uint32_t input);
+    void check_finite_leaf(std::uint32_t id);
     std::string label(std::uint32_t id) const;
 };
 

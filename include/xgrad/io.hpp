@@ -76,7 +76,7 @@ void save_matrix(const std::string& path, const Matrix<T>& m);
 
 // ---- parameters -------------------------------------------------------------
 
-/// Save each parameter as DIR/<name>.npy (W1.npy, b1.npy, …), creating DIR if
+/// Save each parameter as DIR/NAME.npy, NAME its name (W1.npy, b1.npy, …), creating DIR if
 /// needed. Every file is first written in full to a temporary file; only
 /// when all are written are they renamed into place, so a failure while
 /// writing leaves any previous checkpoint in DIR as it was. Throws ValueError
@@ -85,7 +85,7 @@ void save_matrix(const std::string& path, const Matrix<T>& m);
 template <class T>
 void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& params);
 
-/// Load DIR/<name>.npy into each parameter. Every file is read and checked
+/// Load DIR/NAME.npy into each parameter of that name. Every file is read and checked
 /// first — present and well-formed (IoError), of the parameter's current
 /// shape (ShapeError), finite (ValueError) — and only when all pass is any
 /// parameter assigned: a failed load leaves every parameter untouched. Each

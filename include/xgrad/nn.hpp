@@ -11,7 +11,8 @@
 //
 // Because Parameters outlive graphs, one model serves a training graph (built
 // once, replayed per mini-batch) and any number of inference graphs.
-// docs/howto-deeper-network.md walks through both.
+// docs/howto-deeper-network.md walks through both; docs/reference/nn.md
+// lists every member.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,8 @@ struct Initializer {
 
     /// The σ of a W with n_in columns and n_out rows (0 for zeros).
     double stddev(std::size_t n_in, std::size_t n_out) const;
-    /// "he", "xavier", "normal(0.01)", "zeros".
+    /// "he", "xavier", "normal(0.01)", "zeros"; with a gain other than 1,
+    /// "he(gain 0.707107)", "xavier(gain 2)".
     std::string describe() const;
 };
 
@@ -59,7 +61,8 @@ Initializer he(double gain = 1.0);
 }  // namespace init
 
 /// An n_out × n_in weight matrix drawn as `init` says (N(0, 1) · σ, row by
-/// row, from `rng`; zeros draw nothing). ValueError for a size of 0.
+/// row, from `rng`; zeros draw nothing). ValueError for a size of 0, or a
+/// scale that is negative or not finite.
 template <class T>
 Matrix<T> initial_weights(const Initializer& init, std::size_t n_out, std::size_t n_in, Rng& rng);
 
@@ -95,8 +98,10 @@ public:
     /// make a file name (letters, digits, '_', '-', '.').
     Dense(std::size_t n_in, std::size_t n_out, Activation activation, Rng& rng, const Initializer& initializer = init::he(),
           const std::string& label = "1");
-    /// A layer over existing parameters (e.g. loaded from files). ShapeError
-    /// unless b is W.rows × 1; GraphError for an empty handle.
+    /// A layer over existing parameters (e.g. loaded from files), which keep
+    /// their names; `label` names the nodes. ShapeError unless W is not empty
+    /// and b is W.rows × 1; GraphError for an empty handle; ValueError for a
+    /// label as above.
     Dense(Parameter<T> W, Parameter<T> b, Activation activation, const std::string& label = "1");
 
     /// A = g(W · x + b), built on x's graph: Z and A are new nodes (A is Z for
@@ -152,7 +157,8 @@ public:
     ~Sequential();
 
     /// Append a Dense layer of n_out units (n_in = the last layer's n_out),
-    /// labelled with its position ("W3", "b3"). Returns *this.
+    /// labelled with its position ("W3", "b3"). Returns *this. ValueError for
+    /// n_out = 0, or when those names are taken (as for add(layer)).
     Sequential& add(std::size_t n_out, Activation activation, const Initializer& initializer = init::he());
     /// Append an existing layer. ShapeError when its n_in is not the last
     /// layer's n_out; ValueError when its parameter names repeat another
@@ -169,9 +175,9 @@ public:
     /// first time X's shape is seen and replayed afterwards (the last 4
     /// shapes are kept). No gradient is computed, allocated or changed.
     /// Allocates the result; on a shape seen before, nothing else.
-    /// ShapeError naming the model when X does not have n_in rows;
-    /// ValueError for a model without layers. Not thread-safe: one predict
-    /// at a time per model object.
+    /// ShapeError naming the model when X does not have n_in rows or has no
+    /// column; ValueError for a model without layers. Not thread-safe: one
+    /// predict at a time per model object.
     Matrix<T> predict(const Matrix<T>& X) const;
     /// The same into `out`, resized only when its shape differs: on a shape
     /// seen before, no allocation at all.
@@ -183,7 +189,10 @@ public:
     /// Number of trainable numbers: Σ_l n_l (n_{l−1} + 1).
     std::size_t parameter_count() const;
 
+    /// Number of layers (L).
     std::size_t size() const { return layers_.size(); }
+    /// Layer i, counted from 0: layer(0) holds W1 and b1. std::out_of_range
+    /// for i ≥ size().
     const Dense<T>& layer(std::size_t i) const { return layers_.at(i); }
     const std::vector<Dense<T>>& layers() const { return layers_; }
     std::size_t n_in() const { return n_in_; }

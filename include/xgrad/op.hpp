@@ -27,9 +27,13 @@ public:
     ShapeContext(std::string op, std::vector<Shape> shapes, std::vector<std::string> names)
         : op_(std::move(op)), shapes_(std::move(shapes)), names_(std::move(names)) {}
 
+    /// The number of inputs.
     std::size_t arity() const { return shapes_.size(); }
+    /// Input i's shape.
     Shape shape(std::size_t i) const { return shapes_.at(i); }
+    /// Input i's display name (given, or generated "t7").
     const std::string& name(std::size_t i) const { return names_.at(i); }
+    /// The op's name.
     const std::string& op() const { return op_; }
 
     /// Throw ShapeError "op(a, b): <what>: a [r x c], b [r x c]".
@@ -79,8 +83,11 @@ struct NodeBuffers;
 template <class T>
 class ForwardContext {
 public:
+    /// The number of inputs.
     std::size_t arity() const { return n_in_; }
+    /// Input i's value.
     ConstView<T> in(std::size_t i) const { return in_[i]; }
+    /// The output buffer, of the inferred shape.
     MutView<T> out() const { return out_; }
     /// Scratch matrix k of this node, of shape s; kept between replays, so it
     /// is allocated only when the shape first appears. A reference to scratch
@@ -109,10 +116,15 @@ private:
 template <class T>
 class BackwardContext {
 public:
+    /// The number of inputs.
     std::size_t arity() const { return n_in_; }
+    /// Input i's value.
     ConstView<T> in(std::size_t i) const { return in_[i]; }
+    /// The output's value.
     ConstView<T> out() const { return out_; }
+    /// The gradient g arriving at the output (the output's shape).
     ConstView<T> dout() const { return dout_; }
+    /// True when input i takes a gradient in this sweep.
     bool needs_grad(std::size_t i) const { return need_[i] != 0; }
     /// The sink for input i (only valid when needs_grad(i)).
     const GradSink<T>& grad(std::size_t i) const {
@@ -123,6 +135,7 @@ public:
     /// neg, scalar scale). The engine writes it (un-broadcasting as needed)
     /// without a scratch buffer. Do not also write grad(i).
     void pass_through(std::size_t i, T s = T(1));
+    /// Scratch matrix k of this node, as ForwardContext::scratch (the same buffers).
     Matrix<T>& scratch(std::size_t k, Shape s) const;
 
 private:

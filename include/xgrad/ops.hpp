@@ -22,6 +22,7 @@ Var<T> matmul(Var<T> a, Var<T> b);
 template <class T>
 Var<T> add(Var<T> a, Var<T> b);
 
+/// A + B is add(A, B).
 template <class T>
 Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }
 
@@ -71,13 +72,16 @@ Var<T> div(Var<T> a, Var<T> b);
 template <class T>
 Var<T> neg(Var<T> x);
 
+/// A − B is sub(A, B).
 template <class T>
 Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }
 /// A * B is elementwise, as in xtensor and numpy; matmul(A, B) is the matrix product.
 template <class T>
 Var<T> operator*(Var<T> a, Var<T> b) { return mul(a, b); }
+/// A / B is div(A, B), elementwise.
 template <class T>
 Var<T> operator/(Var<T> a, Var<T> b) { return div(a, b); }
+/// −X is neg(X).
 template <class T>
 Var<T> operator-(Var<T> x) { return neg(x); }
 

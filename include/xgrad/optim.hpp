@@ -11,7 +11,8 @@
 // allocated when the optimiser is made and starts at zero; a step is plain
 // loops over contiguous memory and allocates nothing.
 //
-// A typical step, on a graph built once (docs/howto-deeper-network.md):
+// A typical step, on a graph built once (docs/howto-deeper-network.md;
+// every member is listed in docs/reference/optim.md):
 //
 //     g.set_value(X, Xb); g.set_value(Y, Yb);
 //     g.forward();
@@ -39,10 +40,12 @@ class Schedule {
 public:
     /// α(k) = learning_rate. ValueError when it is negative or not finite.
     Schedule(double learning_rate);  // NOLINT: implicit on purpose
-    /// α(k) = f(k); `description` is what describe() returns. Each value is
-    /// checked when a step uses it (ValueError when negative or not finite).
+    /// α(k) = f(k); `description` is what describe() returns. ValueError for
+    /// an empty function. Each value is checked when a step uses it
+    /// (ValueError when negative or not finite).
     Schedule(std::function<double(std::size_t)> f, std::string description);
 
+    /// α(k), unchecked.
     double operator()(std::size_t k) const { return f_ ? f_(k) : constant_; }
     /// "0.01", "step_decay(0.1, 0.5, every 100)", …
     const std::string& describe() const { return description_; }
@@ -54,16 +57,16 @@ private:
 };
 
 /// α(k) = α0 · factor^⌊k / every⌋: multiplied by `factor` every `every` steps.
-/// ValueError unless α0 ≥ 0, 0 < factor ≤ 1 and every ≥ 1.
+/// ValueError unless α0 ≥ 0 (finite), 0 < factor ≤ 1 and every ≥ 1.
 Schedule step_decay(double alpha0, double factor, std::size_t every);
 
 /// α(k) = α0 · rate^(k / every): a smooth decay by `rate` per `every` steps.
-/// ValueError unless α0 ≥ 0, 0 < rate ≤ 1 and every ≥ 1.
+/// ValueError unless α0 ≥ 0 (finite), 0 < rate ≤ 1 and every ≥ 1.
 Schedule exponential_decay(double alpha0, double rate, std::size_t every = 1);
 
 /// α(k) = α0 / (1 + decay · ⌊k / every⌋): the lecture's learning-rate decay
 /// α = α0 / (1 + decay_rate · epoch_num), with every = steps per epoch.
-/// ValueError unless α0 ≥ 0, decay ≥ 0 and every ≥ 1.
+/// ValueError unless α0 ≥ 0 and decay ≥ 0 (both finite) and every ≥ 1.
 Schedule inverse_time_decay(double alpha0, double decay, std::size_t every = 1);
 
 // ---- optimisers -------------------------------------------------------------------
@@ -93,22 +96,30 @@ public:
     /// The α the next step will use: schedule(steps()).
     double learning_rate() const { return schedule_(steps_); }
     const Schedule& schedule() const { return schedule_; }
+    /// Use `s` from the next step on; the step count goes on (the next step
+    /// takes α = s(steps())).
     void set_schedule(Schedule s) { schedule_ = std::move(s); }
+    /// The parameters it updates, in the order given.
     const std::vector<Parameter<T>>& parameters() const { return params_; }
     /// "Adam(α = 0.01, β1 = 0.9, β2 = 0.999, ε = 1e-08)".
     virtual std::string describe() const = 0;
 
 protected:
-    /// ValueError for no parameters, an empty handle, or a parameter listed twice.
+    /// An optimiser called `name` (in messages; the pointer is kept, so pass a
+    /// string literal) with `state_slots` state buffers per parameter, each of
+    /// its shape, starting at zero. ValueError for no parameters, an empty
+    /// handle, or a parameter listed twice.
     Optimizer(const char* name, std::vector<Parameter<T>> params, Schedule schedule, std::size_t state_slots);
     /// Update the n entries of one parameter: w ← …, given its gradient g
     /// (not yet scaled by grad_scale) and its state buffers; t = steps() + 1.
     virtual void update(T* w, const T* g, T* const* state, std::size_t n, T alpha, T grad_scale,
                         std::size_t t) const = 0;
-    /// State buffer `slot` of parameter i.
+    /// State buffer `slot` of parameter i. ValueError for an i or a slot out of range.
     const Matrix<T>& state(std::size_t i, std::size_t slot) const;
+    /// ValueError "who: name must lie in [0, 1), got beta" unless 0 ≤ beta < 1.
     static void check_beta(const char* who, const char* name, double beta);
 
+    /// The name given to the constructor ("Adam").
     const char* name_;
 
 private:
@@ -143,7 +154,7 @@ public:
     Momentum(std::vector<Parameter<T>> params, Schedule learning_rate, double beta = 0.9);
     std::string describe() const override;
     double beta() const { return beta_; }
-    /// v of parameter i (its shape).
+    /// v of parameter i (its shape). ValueError for i ≥ parameters().size().
     const Matrix<T>& velocity(std::size_t i) const { return this->state(i, 0); }
 
 protected:
@@ -167,8 +178,11 @@ public:
     double beta1() const { return beta1_; }
     double beta2() const { return beta2_; }
     double epsilon() const { return epsilon_; }
-    /// v (first moment) and s (second moment) of parameter i, before bias correction.
+    /// v (first moment) of parameter i, before bias correction. ValueError for
+    /// i ≥ parameters().size().
     const Matrix<T>& first_moment(std::size_t i) const { return this->state(i, 0); }
+    /// s (second moment) of parameter i, before bias correction. ValueError for
+    /// i ≥ parameters().size().
     const Matrix<T>& second_moment(std::size_t i) const { return this->state(i, 1); }
 
 protected:

@@ -19,6 +19,7 @@ struct Shape {
     std::size_t rows = 0;
     std::size_t cols = 0;
 
+    /// rows · cols.
     std::size_t size() const { return rows * cols; }
     friend bool operator==(Shape a, Shape b) { return a.rows == b.rows && a.cols == b.cols; }
     friend bool operator!=(Shape a, Shape b) { return !(a == b); }
@@ -60,11 +61,13 @@ struct MutView {
     operator ConstView<T>() const { return ConstView<T>{data, rows, cols}; }
 };
 
+/// A read-only view of `m` (no copy; valid while `m` keeps its buffer).
 template <class T>
 ConstView<T> view(const Matrix<T>& m) {
     return ConstView<T>{m.data(), m.shape()[0], m.shape()[1]};
 }
 
+/// A writable view of `m`.
 template <class T>
 MutView<T> view(Matrix<T>& m) {
     return MutView<T>{m.data(), m.shape()[0], m.shape()[1]};

@@ -20,7 +20,10 @@ namespace xg {
 
 /// How the weights start: random (N(0, 1) · scale, what training needs), or
 /// all zeros (every hidden unit then computes the same function forever).
-enum class Init { random, zeros };
+enum class Init {
+    random,  ///< N(0, 1) · scale, drawn with a seeded Rng
+    zeros,   ///< every weight and bias 0 (a demonstration of what fails)
+};
 
 /// The parameters W1 (n_h × n_x), b1 (n_h × 1), W2 (n_y × n_h), b2 (n_y × 1),
 /// named "W1", "b1", "W2", "b2" (the names of their .npy files).
@@ -30,6 +33,7 @@ struct TwoLayerParams {
 
     /// {W1, b1, W2, b2}: what an update step or a checkpoint walks over.
     std::vector<Parameter<T>> all() const { return {W1, b1, W2, b2}; }
+    /// Inputs (features), hidden units and outputs.
     std::size_t n_x() const { return W1.shape().cols; }
     std::size_t n_h() const { return W1.shape().rows; }
     std::size_t n_y() const { return W2.shape().rows; }
@@ -50,12 +54,14 @@ TwoLayerParams<T> init_two_layer(std::size_t n_x, std::size_t n_h, std::size_t n
 template <class T>
 TwoLayerParams<T> load_two_layer(const std::string& dir);
 
-/// The forward pass appended to graph g for the input node X; its nodes are
-/// named Z1, A1, Z2, A2.
+/// The nodes of a forward pass: Z1, A1 (n_h × m), Z2, A2 (n_y × m).
 template <class T>
 struct TwoLayerForward {
     Var<T> Z1, A1, Z2, A2;
 };
+
+/// The forward pass appended to graph g for the input node X (n_x × m); its
+/// nodes are named Z1, A1, Z2, A2. ShapeError when X does not have n_x rows.
 template <class T>
 TwoLayerForward<T> two_layer_forward(Graph<T>& g, Var<T> X, const TwoLayerParams<T>& p);
 
@@ -97,6 +103,7 @@ using IterationCallback = std::function<void(std::size_t iteration, typename det
 template <class T>
 struct TrainResult {
     std::vector<T> costs;
+    /// costs.back(): J after the last update.
     T final_cost() const { return costs.back(); }
 };
 

@@ -1,0 +1,103 @@
+// libFuzzer harness for the file readers: the bytes after the first become a
+// file, which is read as .npy (float64 and float32, and its header alone),
+// as CSV (with the delimiter and header lines the first byte picks), as a
+// checkpoint of one parameter and as a data set. A broken file must raise an
+// xg::Error naming it; anything else — a crash, another exception, a
+// sanitizer report, a leak, a value read from outside the file — is a finding.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <xgrad/xgrad.hpp>
+
+namespace {
+
+/// A private folder for this process, removed at exit.
+struct Folder {
+    std::string path;
+    Folder() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "xgrad-fuzz-XXXXXX").string();
+        if (!::mkdtemp(&tmpl[0])) std::abort();
+        path = tmpl;
+    }
+    ~Folder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+const std::string& folder() {
+    static const Folder f;
+    return f.path;
+}
+
+void write(const std::string& path, const std::uint8_t* data, std::size_t size) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), std::streamsize(size));
+    if (!out) std::abort();
+}
+
+[[noreturn]] void broken(const char* what) {
+    std::fprintf(stderr, "xgrad fuzz: invariant broken: %s\n", what);
+    std::abort();
+}
+
+template <class F>
+void expect_ok_or_error(F&& f) {
+    try {
+        f();
+    } catch (const xg::Error& e) {
+        // A refusal must say which file (every path here is in the folder).
+        if (std::string(e.what()).find(folder()) == std::string::npos) broken("an error message without the file");
+    }
+}
+
+template <class T>
+void check_matrix(const xg::Matrix<T>& m, const xg::NpyInfo* info) {
+    if (info && xg::shape_of(m) != info->shape) broken("load_npy's shape differs from npy_info's");
+    volatile T sink = 0;
+    for (T v : m) sink = sink + v;  // every value readable
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::uint8_t how = data[0];
+    const std::string npy = folder() + "/W.npy", csv = folder() + "/X.csv";
+    write(npy, data + 1, size - 1);
+    write(csv, data + 1, size - 1);
+
+    expect_ok_or_error([&] {
+        const xg::NpyInfo info = xg::npy_info(npy);
+        check_matrix(xg::load_npy<double>(npy), &info);
+        check_matrix(xg::load_npy<float>(npy), &info);
+    });
+    const char delimiters[] = {',', ';', '\t', ' '};
+    expect_ok_or_error([&] { check_matrix(xg::load_csv<double>(csv, delimiters[how & 3], (how >> 2) & 3), nullptr); });
+    expect_ok_or_error([&] { check_matrix(xg::load_matrix<float>(csv), nullptr); });
+
+    // The file as a checkpoint of one parameter: loaded only when it fits, all or nothing.
+    expect_ok_or_error([&] {
+        xg::Parameter<double> W(xg::Matrix<double>(xt::zeros<double>({std::size_t(1 + (how >> 4 & 3)), std::size_t(1 + (how >> 6))})), "W");
+        const xg::Matrix<double> before = W.value();
+        try {
+            xg::load_parameters(folder(), {W});
+        } catch (const xg::Error&) {
+            if (W.value() != before) broken("a failed load_parameters changed the parameter");
+            throw;
+        }
+        for (double v : W.value()) {
+            if (!std::isfinite(v)) broken("load_parameters accepted a non-finite value");
+        }
+    });
+    // The file as examples, with labels from the same file.
+    expect_ok_or_error([&] { xg::load_dataset<double>(npy, npy, 1 + (how & 7)); });
+    return 0;
+}

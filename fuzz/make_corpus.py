@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Write the seed inputs of the fuzz harnesses (fuzz/corpus/graph, fuzz/corpus/files).
+
+  python3 fuzz/make_corpus.py      (from the source root; rewrites both folders)
+
+The graph seeds are small programs in the byte format described at the top of
+fuzz/fuzz_graph.cpp: the lecture's two-layer network, softmax cross-entropy,
+every unary op, broadcasting, replays with new shapes, extreme and non-finite
+values, explain and the gradient checker. The file seeds are valid and broken
+.npy and CSV files; their first byte picks the CSV delimiter and header lines
+(see fuzz/fuzz_files.cpp).
+"""
+import math
+import os
+import shutil
+import struct
+import sys
+
+# The harness's table of awkward numbers, in its order.
+TABLE = [0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, 0.25, 1.5, -3.0, 10.0, -10.0, 40.0, -40.0, 100.0,
+         1000.0, -1000.0, 1e6, -1e6, 1e300, -1e300, 1e-300, -1e-300, 5e-324, 1e-8, 0.999999, 710.0, -745.0, 3.5e38,
+         1e-45, -0.0, math.nan, math.inf, -math.inf]
+
+
+def key(v):
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    return (v, math.copysign(1.0, v))
+
+
+UNARY = ["neg", "exp", "log", "square", "pow", "sqrt", "abs", "sigmoid", "tanh", "relu", "leaky_relu", "softplus",
+         "softmax", "sum", "mean", "transpose", "detach", "add_s", "sub_s", "rsub_s", "mul_s", "div_s", "rdiv_s"]
+TAKES_NUMBER = {"pow", "leaky_relu", "add_s", "sub_s", "rsub_s", "mul_s", "div_s", "rdiv_s"}
+TAKES_AXIS = {"sum", "mean"}
+BINARY = ["matmul", "add", "sub", "mul", "div", "bce", "bce_logits", "softmax_ce", "mse"]
+
+
+def number(v):
+    """A table value by its index, or any other double as 0xE0 and its 8 bytes."""
+    for i, t in enumerate(TABLE):
+        if key(t) == key(v):
+            return bytes([i])
+    return bytes([0xE0]) + struct.pack("<d", float(v))
+
+
+class Program:
+    def __init__(self, float32=False, numerics=False):
+        self.b = bytearray([(1 if float32 else 0) | (2 if numerics else 0)])
+        self.nodes = 0
+
+    def _matrix(self, rows, cols, values):
+        self.b += bytes([rows, cols])
+        for v in values[:(rows % 9) * cols]:
+            self.b += number(v)
+
+    def input(self, rows, cols, values, grad=False):
+        self.b.append(0)
+        self._matrix(rows + (9 if grad else 0), cols, values)
+        self.nodes += 1
+        return self.nodes - 1
+
+    def parameter(self, rows, cols, values):
+        self.b.append(1)
+        self._matrix(rows, cols, values)
+        self.nodes += 1
+        return self.nodes - 1
+
+    def reuse(self, k):
+        self.b += bytes([2, k])
+
+    def unary(self, name, node, arg=None):
+        self.b += bytes([3, UNARY.index(name), node])
+        if name in TAKES_NUMBER:
+            self.b += number(arg)
+        if name in TAKES_AXIS:
+            self.b.append(arg or 0)
+        self.nodes += 1
+        return self.nodes - 1
+
+    def binary(self, name, a, c):
+        self.b += bytes([4, BINARY.index(name), a, c])
+        self.nodes += 1
+        return self.nodes - 1
+
+    def set_value(self, k, rows, cols, values):
+        self.b += bytes([5, k])
+        self._matrix(rows, cols, values)
+
+    def set_parameter(self, k, rows, cols, values):
+        self.b += bytes([6, k])
+        self._matrix(rows, cols, values)
+
+    def forward(self):
+        self.b.append(7)
+
+    def backward(self, node, accumulate=False):
+        self.b += bytes([8, node, 1 if accumulate else 0])
+
+    def numerics(self, on):
+        self.b += bytes([9, 1 if on else 0])
+
+    def read(self, node):
+        self.b += bytes([10, node])
+
+    def explain(self, node, dot=False, style=0, shapes=False, all_nodes=False):
+        self.b += bytes([11, node, (1 if dot else 0) | (style << 1) | (8 if shapes else 0) | (16 if all_nodes else 0)])
+
+    def gradcheck(self):
+        self.b.append(12)
+
+    def name(self, node, text):
+        raw = text.encode("utf-8")
+        self.b += bytes([13, node, len(raw)]) + raw
+
+    def loss(self, kind, node):
+        """kind 0 sum, 1 mean, 2 BCE on a sigmoid (adds 3 nodes), 3 softmax CE against class 0 (adds 2)."""
+        self.b += bytes([14, kind, node])
+        self.nodes += {0: 1, 1: 1, 2: 3, 3: 2}[kind]
+        return self.nodes - 1
+
+    def backward_last(self):
+        self.b.append(15)
+
+
+def seq(n, start=0.1, step=0.37):
+    return [round(start + step * ((k * 7) % 11 - 5), 3) for k in range(n)]
+
+
+def two_layer(float32=False, numerics=False):
+    p = Program(float32, numerics)
+    X = p.input(2, 5, seq(10))
+    Y = p.input(1, 5, [0, 1, 1, 0, 1])
+    W1 = p.parameter(4, 2, seq(8, 0.01, 0.02))
+    b1 = p.parameter(4, 1, [0, 0, 0, 0])
+    W2 = p.parameter(1, 4, seq(4, 0.01, 0.03))
+    b2 = p.parameter(1, 1, [0])
+    Z1 = p.binary("add", p.binary("matmul", W1, X), b1)
+    A1 = p.unary("tanh", Z1)
+    Z2 = p.binary("add", p.binary("matmul", W2, A1), b2)
+    A2 = p.unary("sigmoid", Z2)
+    J = p.binary("bce", A2, Y)
+    p.backward(J)
+    p.read(W1)
+    p.explain(J)
+    p.set_value(0, 2, 7, seq(14))
+    p.set_value(1, 1, 7, [1, 0, 1, 0, 1, 0, 1])
+    p.forward()
+    p.backward(J, accumulate=True)
+    return p
+
+
+def seeds():
+    out = {}
+    out["two_layer"] = two_layer()
+    out["two_layer_float"] = two_layer(float32=True)
+    out["two_layer_numerics"] = two_layer(numerics=True)
+
+    p = two_layer()
+    p.gradcheck()
+    p.explain(p.nodes - 1, dot=True, shapes=True)
+    p.explain(p.nodes - 1, style=2, shapes=True, all_nodes=True)
+    out["two_layer_check_and_explain"] = p
+
+    # Softmax cross-entropy with class indices and with one-hot labels.
+    p = Program()
+    Z = p.parameter(3, 4, seq(12))
+    y = p.input(1, 4, [0, 2, 1, 2])
+    J = p.binary("softmax_ce", Z, y)
+    p.backward(J)
+    O = p.input(3, 4, [1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0])
+    J2 = p.binary("softmax_ce", Z, O)
+    p.backward(J2)
+    p.set_value(0, 1, 4, [0, 3, 1, 2])  # an index out of range on replay
+    p.forward()
+    p.backward(J)
+    out["softmax_ce"] = p
+
+    # Every unary op on a positive parameter, each reduced and back-propagated.
+    for float32 in (False, True):
+        p = Program(float32)
+        P = p.parameter(2, 3, [0.5, 1.5, 2, 0.25, 3, 1])
+        for name in UNARY:
+            arg = {"pow": 1.5, "leaky_relu": 0.25, "add_s": 2, "sub_s": 0.5, "rsub_s": 1, "mul_s": -2,
+                   "div_s": 2, "rdiv_s": 3, "sum": 1, "mean": 2}.get(name)
+            u = p.unary(name, P, arg)
+            p.backward(p.loss(0, u))
+        out["unary_ops" + ("_float" if float32 else "")] = p
+
+    # Broadcasting in both directions, the same node twice, matmul chains.
+    p = Program()
+    A = p.parameter(3, 4, seq(12))
+    c = p.parameter(3, 1, [1, 2, 3])
+    r = p.parameter(1, 4, [1, -1, 2, 0.5])
+    s = p.parameter(1, 1, [2])
+    t = p.binary("add", A, c)
+    t = p.binary("mul", r, t)
+    t = p.binary("sub", t, s)
+    t = p.binary("div", t, p.unary("add_s", p.unary("square", c), 1))
+    t = p.binary("mul", t, t)
+    m = p.binary("matmul", p.unary("transpose", t), A)
+    o = p.binary("add", c, r)  # 3x1 + 1x4 → 3x4
+    p.backward(p.loss(1, p.binary("add", p.unary("sum", m, 0), p.unary("mean", o, 0))))
+    p.gradcheck()
+    out["broadcast"] = p
+
+    # Shape mistakes: every binary op on mismatched shapes, then a good one.
+    p = Program()
+    a = p.parameter(2, 3, seq(6))
+    b = p.input(4, 5, seq(20))
+    for name in BINARY:
+        p.binary(name, a, b)
+    p.nodes -= len(BINARY)  # the failed builds add nothing
+    p.backward(p.loss(0, p.binary("mul", a, a)))
+    out["shape_errors"] = p
+
+    # Replays: an input changes shape (fits, then does not), a parameter changes shape.
+    p = Program()
+    X = p.input(2, 3, seq(6))
+    W = p.parameter(4, 2, seq(8))
+    Z = p.binary("matmul", W, X)
+    J = p.loss(2, Z)
+    p.backward(J)
+    p.set_value(0, 2, 6, seq(12))
+    p.backward(J)  # before forward: an error
+    p.forward()
+    p.backward(J)
+    p.set_value(0, 3, 6, seq(18))
+    p.forward()  # no longer fits
+    p.set_value(0, 2, 3, seq(6))
+    p.forward()
+    p.set_parameter(0, 4, 3, seq(12))
+    p.backward(J)
+    p.forward()
+    p.set_parameter(0, 4, 2, seq(8))
+    p.forward()
+    p.backward(J)
+    out["replay_shapes"] = p
+
+    # Extremes: logits of ±1000 and ±1e6 through BCE and softmax CE, in both types.
+    for float32 in (False, True):
+        p = Program(float32, numerics=True)
+        Z = p.parameter(2, 4, [1000, -1000, 1e6, -1e6, 0, 40, -40, 1e-8])
+        Y = p.input(2, 4, [1, 0, 0, 1, 1, 0, 1, 0])
+        p.backward(p.binary("bce", p.unary("sigmoid", Z), Y))
+        p.backward(p.binary("bce_logits", Z, Y))
+        p.backward(p.binary("softmax_ce", Z, Y))
+        p.backward(p.loss(0, p.unary("tanh", Z)))
+        p.backward(p.loss(0, p.unary("softplus", Z)))
+        out["extremes" + ("_float" if float32 else "")] = p
+
+    # Non-finite numbers; then the numeric-debug mode switched on (or off) and a replay.
+    for numerics in (False, True):
+        p = Program()
+        if numerics:
+            p.numerics(False)
+        N = p.input(2, 2, [math.nan, 1, math.inf, -math.inf])
+        P = p.parameter(2, 2, [1e300, 1e-300, 5e-324, -0.0])
+        p.loss(0, p.binary("add", N, P))
+        p.loss(0, p.unary("exp", P))
+        p.loss(0, p.unary("relu", N))
+        q = p.loss(1, p.unary("sqrt", p.unary("abs", P)))
+        p.backward(q)
+        p.numerics(not numerics)
+        p.forward()
+        p.backward(q)
+        out["non_finite" + ("_numerics" if numerics else "")] = p
+
+    # Domain errors: log of 0, sqrt and pow of negatives, division by 0, labels out of range.
+    p = Program()
+    Q = p.input(1, 3, [0, -1, 2])
+    P = p.parameter(1, 3, [1, 2, 3])
+    p.unary("log", Q)
+    p.unary("sqrt", Q)
+    p.unary("pow", Q, 0.5)
+    p.unary("rdiv_s", Q, 1)
+    p.unary("div_s", P, 0)
+    p.binary("div", P, Q)
+    p.binary("bce", P, Q)
+    p.unary("leaky_relu", P, math.nan)
+    p.unary("add_s", P, math.inf)
+    p.nodes -= 9
+    p.backward(p.loss(0, p.unary("log", P)))
+    out["domain_errors"] = p
+
+    # Empty matrices, and misuse: backward on a non-scalar, gradients not computed.
+    p = Program()
+    p.input(0, 3, [])
+    p.parameter(2, 0, [])
+    p.nodes -= 2
+    X = p.input(2, 2, [1, 2, 3, 4])
+    p.set_value(0, 0, 0, [])
+    p.backward(X)
+    p.read(X)
+    W = p.parameter(2, 2, [1, 0, 0, 1])
+    M = p.binary("matmul", W, X)
+    p.backward(M)
+    p.explain(M)
+    p.reuse(0)
+    p.backward(p.loss(3, M))
+    out["empty_and_misuse"] = p
+
+    # Names with quotes, backslashes, UTF-8 and control bytes, shown by explain and to_dot.
+    p = two_layer()
+    p.name(2, 'W"1\\')
+    p.name(7, "Z₁\n")
+    p.name(0, "")
+    p.explain(p.nodes - 1, dot=True)
+    p.explain(p.nodes - 1, style=1)
+    p.explain(p.nodes - 1, style=2, all_nodes=True)
+    out["names"] = p
+
+    # Accumulation over batches, and a detached branch.
+    p = Program()
+    W = p.parameter(1, 2, [0.5, -0.5])
+    X = p.input(2, 3, seq(6), grad=True)
+    Z = p.binary("matmul", W, X)
+    D = p.unary("detach", Z)
+    J = p.loss(1, p.binary("mul", Z, D))
+    p.backward(J)
+    p.set_value(0, 2, 3, seq(6, 0.2))
+    p.forward()
+    p.backward(J, accumulate=True)
+    p.gradcheck()
+    p.backward_last()
+    out["accumulate_detach"] = p
+
+    # Raw doubles (not in the table), and a number read from the last bytes.
+    p = Program()
+    R = p.parameter(2, 2, [0.1234, -7.5e-3, 123456.789, 2.0 ** -1060])
+    p.backward(p.loss(1, p.unary("pow", R, 2)))
+    p.b += bytes([3, 4, 0, 0xE0, 1, 2])  # a pow whose exponent is cut short
+    out["raw_numbers"] = p
+    return {k: bytes(v.b) for k, v in out.items()}
+
+
+def npy(descr, shape, data, fortran=False, version=1):
+    d = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, "True" if fortran else "False", shape)
+    pre = 8 + (2 if version == 1 else 4)
+    d += " " * (63 - (pre + len(d)) % 64) + "\n"
+    head = b"\x93NUMPY" + bytes([version, 0])
+    head += struct.pack("<H" if version == 1 else "<I", len(d))
+    return head + d.encode("latin-1") + data
+
+
+def file_seeds():
+    f8 = struct.pack("<6d", 0.5, -1, 2, 3.25, 0, 1e-300)
+    out = {
+        "npy_f8": b"\x00" + npy("<f8", "(2, 3)", f8),
+        "npy_f4": b"\x00" + npy("<f4", "(3, 2)", struct.pack("<6f", 1, 2, 3, 4, 5, 6)),
+        "npy_i8_fortran": b"\x00" + npy("<i8", "(2, 3)", struct.pack("<6q", 1, 2, 3, -4, 5, 6), fortran=True),
+        "npy_u1_row": b"\x00" + npy("|u1", "(5,)", bytes([0, 1, 1, 0, 1])),
+        "npy_bool": b"\x00" + npy("|b1", "(1, 4)", bytes([1, 0, 1, 1])),
+        "npy_scalar": b"\x00" + npy("<f8", "()", struct.pack("<d", 3.5)),
+        "npy_i2_v2": b"\x00" + npy("<i2", "(2, 2)", struct.pack("<4h", 1, -2, 3, 4), version=2),
+        "npy_f8_v3": b"\x00" + npy("<f8", "(1, 2)", struct.pack("<2d", 1, 2), version=3),
+        "npy_empty": b"\x00" + npy("<f8", "(0, 3)", b""),
+        "npy_nan": b"\x00" + npy("<f8", "(1, 3)", struct.pack("<3d", 1, math.nan, math.inf)),
+        "npy_truncated": b"\x00" + npy("<f8", "(2, 3)", f8)[:-5],
+        "npy_big_endian": b"\x00" + npy(">f8", "(2, 3)", f8),
+        "npy_3d": b"\x00" + npy("<f8", "(1, 2, 3)", f8),
+        "npy_bad_header": b"\x00" + npy("<f8", "(2, 3", f8),
+        "csv_plain": b"\x00" + b"1,2,3\n4,5,6\n",
+        "csv_header": bytes([0x04]) + b"x,y\n1,2\n3,4\n",
+        "csv_semicolon_crlf": bytes([0x01]) + b"1;2\r\n3;4\r\n",
+        "csv_tab_comments": bytes([0x02]) + b"# data\n1\t2\n\n3\t4\n",
+        "csv_spaces_quotes": bytes([0x03]) + b" 1  \"2\" \n3 4\n",
+        "csv_special": b"\x00" + b"nan,inf,-inf\n1e-320,1e308,-0\n",
+        "csv_ragged": b"\x00" + b"1,2,3\n4,5\n",
+        "csv_labels": bytes([0x15]) + b"0,1,1,0\n",
+    }
+    return out
+
+
+def write_folder(path, files):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+    for name, data in sorted(files.items()):
+        with open(os.path.join(path, name), "wb") as f:
+            f.write(data)
+
+
+def main():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+    write_folder(os.path.join(root, "graph"), seeds())
+    write_folder(os.path.join(root, "files"), file_seeds())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
