@@ -65,6 +65,21 @@ struct Replica {
     }
 };
 
+/// This rank's replica on its shard of the columns (the same seeded data
+/// and weights on every rank), with the DataParallel over its parameters.
+struct ShardReplica {
+    const xg::Matrix<double> X, Y;
+    Replica r;
+    xg::mpi::DataParallel<double> dp;
+
+    ShardReplica(const xg::mpi::Context& ctx, const bench::Problem<double>& p)
+        : X(xg::mpi::shard_columns(p.X, ctx.rank(), ctx.size())),
+          Y(xg::mpi::shard_columns(p.Y, ctx.rank(), ctx.size())),
+          r(p, X, Y),
+          dp(ctx, r.params()) {}
+    std::size_t columns() const { return X.shape()[1]; }
+};
+
 /// A barrier the waiting ranks sleep in (MPI_Ibarrier polled every 0.2 ms),
 /// so that an idle rank leaves its core to rank 0's BLAS threads.
 void sleeping_barrier(const xg::mpi::Context& ctx) {
@@ -107,12 +122,11 @@ void one_rank(benchmark::State& st, int threads) {
 /// Every rank on its shard, gradients summed by one allreduce per step.
 void data_parallel(benchmark::State& st) {
     const xg::mpi::Context& ctx = *setup.ctx;
-    const bench::Problem<double> p(setup.size);  // the same data and weights on every rank (seeded)
-    const xg::Matrix<double> X = xg::mpi::shard_columns(p.X, ctx.rank(), ctx.size());
-    const xg::Matrix<double> Y = xg::mpi::shard_columns(p.Y, ctx.rank(), ctx.size());
-    const std::size_t m_r = X.shape()[1];
-    Replica r(p, X, Y);
-    xg::mpi::DataParallel<double> dp(ctx, r.params());
+    const bench::Problem<double> p(setup.size);
+    ShardReplica sr(ctx, p);
+    Replica& r = sr.r;
+    xg::mpi::DataParallel<double>& dp = sr.dp;
+    const std::size_t m_r = sr.columns();
     dp.broadcast_parameters();
     openblas_set_num_threads(1);
     double compute = 0, wait = 0, comm = 0;
@@ -154,14 +168,11 @@ bool costs_agree(const xg::mpi::Context& ctx) {
             r.opt->step();
         }
     }
-    const xg::Matrix<double> X = xg::mpi::shard_columns(p.X, ctx.rank(), ctx.size());
-    const xg::Matrix<double> Y = xg::mpi::shard_columns(p.Y, ctx.rank(), ctx.size());
-    Replica r(p, X, Y);
-    xg::mpi::DataParallel<double> dp(ctx, r.params());
+    ShardReplica sr(ctx, p);
     double together = 0;
     for (int s = 0; s < 5; ++s) {
-        together = dp.allreduce_gradients(X.shape()[1], r.compute());
-        r.opt->step();
+        together = sr.dp.allreduce_gradients(sr.columns(), sr.r.compute());
+        sr.r.opt->step();
     }
     int ok = std::fabs(alone - together) <= 1e-12;
     MPI_Bcast(&ok, 1, MPI_INT, 0, ctx.comm());
