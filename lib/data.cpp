@@ -178,6 +178,7 @@ Matrix<T> one_hot(const Matrix<T>& labels, std::size_t classes) {
         throw ShapeError("one_hot: labels must be one row (1 x m) of class indices, got " +
                          to_string(shape_of(labels)));
     }
+    checked_size(Shape{classes, labels.shape()[1]}, sizeof(T), "one_hot(labels, " + std::to_string(classes) + ")");
     check_labels(labels, classes, "one_hot: ");
     Matrix<T> out = xt::zeros<T>({classes, labels.shape()[1]});
     for (std::size_t j = 0; j < labels.shape()[1]; ++j) out(std::size_t(labels(0, j)), j) = T(1);

@@ -1,6 +1,7 @@
 // explain: the forward graph and the reverse sweep of a loss as equations,
-// composed from each op's formula() and grad_formula(). The traversal mirrors
-// Graph::plan_backward and Graph::backward (lib/graph.cpp) step for step.
+// composed from each op's formula() and grad_formula(). What the sweep does
+// is read from the engine's own plan (Graph::backward_plan); this file only
+// decides how to print it.
 #include <algorithm>
 #include <queue>
 #include <sstream>
@@ -37,6 +38,20 @@ constexpr unsigned max_inline_depth = 8;
 
 }  // namespace
 
+/// The formula an op prints for its value (or, with slot ≥ 0, for the
+/// gradient it sends to input `slot`); GraphError naming the op when it is empty.
+template <class T>
+sym::Expr op_formula(const Graph<T>& g, std::uint32_t id, int slot = -1) {
+    const Op<T>* op = g.op(id);
+    sym::Expr e = slot < 0 ? op->formula() : op->grad_formula(std::size_t(slot));
+    if (!e) {
+        throw GraphError("explain: the op '" + op->name() + "' of node " + g.name(id) + " returned an empty " +
+                         (slot < 0 ? std::string("formula()") : "grad_formula(" + std::to_string(slot) + ")") +
+                         "; every op must give its formulas (docs/howto-custom-op.md)");
+    }
+    return e;
+}
+
 template <class T>
 Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
     if (loss >= g.size()) throw GraphError("explain: node id " + std::to_string(loss) + " is not in this graph");
@@ -44,59 +59,41 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         throw GraphError("explain(" + g.name(loss) + "): the loss must be a 1x1 node, " + g.name(loss) + " is [" +
                          to_string(g.shape(loss)) + "]; reduce it first (e.g. a loss or a sum)");
     }
-    const std::size_t n = std::size_t(loss) + 1;  // later nodes cannot be ancestors of the loss
+    // What the sweep does — reach, order, contributions, shared buffers — is
+    // the engine's own plan; everything below only decides how to print it.
+    const BackwardPlan& plan = g.backward_plan(loss);
+    const std::size_t n = std::size_t(loss) + 1;
     const auto is_op = [&](std::uint32_t id) { return g.kind(id) == NodeKind::op; };
 
     Derivation d;
-    std::vector<char>& anc = d.in_graph;
-    std::vector<char>& reach = d.has_grad;
-    anc.assign(n, 0);
-    reach.assign(n, 0);
+    d.in_graph = plan.in_graph;
+    d.has_grad = plan.reach;
+    const std::vector<char>& anc = d.in_graph;
+    const std::vector<char>& reach = d.has_grad;
     d.contributions.assign(n, {});
+    for (std::uint32_t id = 0; id < n; ++id) {
+        for (std::uint32_t k : plan.edges_into(id)) {
+            d.contributions[id].push_back({plan.edges[k].consumer, plan.edges[k].slot, nullptr});
+        }
+    }
 
-    // The forward graph of the loss, and how often each node is read in it.
+    // How often each node is read in the forward graph (for inlining).
     std::vector<unsigned> uses(n, 0);
-    anc[loss] = 1;
-    for (std::uint32_t id = loss + 1; id-- > 0;) {
+    for (std::uint32_t id = 0; id < n; ++id) {
         if (!anc[id] || !is_op(id)) continue;
-        for (std::uint32_t in : g.inputs(id)) {
-            anc[in] = 1;
-            ++uses[in];
-        }
-    }
-    // Which nodes get a gradient: exactly Graph::plan_backward.
-    reach[loss] = g.requires_grad(loss) ? 1 : 0;
-    for (std::uint32_t id = loss + 1; id-- > 0;) {
-        if (!reach[id] || !is_op(id)) continue;
-        const Op<T>* op = g.op(id);
-        const auto& ins = g.inputs(id);
-        for (std::size_t j = 0; j < ins.size(); ++j) {
-            if (op->differentiable(j) && g.requires_grad(ins[j])) reach[ins[j]] = 1;
-        }
-    }
-    // Who contributes to whose gradient, in the order the sweep adds them:
-    // consumers in reverse creation order, each one's inputs in order.
-    for (std::uint32_t c = loss + 1; c-- > 0;) {
-        if (!reach[c] || !is_op(c)) continue;
-        const auto& ins = g.inputs(c);
-        for (std::size_t j = 0; j < ins.size(); ++j) {
-            if (g.op(c)->differentiable(j) && reach[ins[j]]) d.contributions[ins[j]].push_back({c, j, nullptr});
-        }
+        for (std::uint32_t in : g.inputs(id)) ++uses[in];
     }
 
-    // Folding: an unnamed op node whose gradient is one identity contribution
-    // of its own shape shares its consumer's gradient.
+    // Folding: an unnamed op node whose gradient shares its consumer's buffer
+    // in the plan gets no line of its own; its gradient is written as its
+    // consumer's.
     std::vector<char> folded(n, 0);
     std::vector<std::uint32_t> res(n);  // the node whose gradient line stands for this one's
     for (std::uint32_t id = loss + 1; id-- > 0;) {
         res[id] = id;
-        const auto& parts = d.contributions[id];
-        if (all || !reach[id] || id == loss || !is_op(id) || !g.given_name(id).empty() || parts.size() != 1) continue;
-        const Contribution& p = parts.front();
-        if (sym::is_grad(g.op(p.consumer)->grad_formula(p.slot)) && g.shape(id) == g.shape(p.consumer)) {
-            folded[id] = 1;
-            res[id] = res[p.consumer];  // consumers come later: already resolved
-        }
+        if (all || id == loss || !plan.shares_gradient(id) || !g.given_name(id).empty()) continue;
+        folded[id] = 1;
+        res[id] = res[d.contributions[id].front().consumer];  // consumers come later: already resolved
     }
     // Lines: the seed dJ = 1 only with all_nodes (its 1 is written into the
     // formulas), or when the loss is itself a parameter.
@@ -125,7 +122,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         }
         sym::Bindings b;
         for (std::uint32_t in : g.inputs(id)) b.inputs.push_back(value[in]);
-        value[id] = sym::bind_placeholders(g.op(id)->formula(), b);
+        value[id] = sym::bind_placeholders(op_formula(g, id), b);
     }
     // How a node's gradient is written where it is used: 1 at the loss, its
     // consumer's when folded, else d<name>.
@@ -145,7 +142,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
             for (std::uint32_t in : g.inputs(p.consumer)) b.inputs.push_back(value[in]);
             b.output = value[p.consumer];
             b.grad = grad[p.consumer];
-            p.expr = sym::bind_placeholders(op->grad_formula(p.slot), b);
+            p.expr = sym::bind_placeholders(op_formula(g, p.consumer, int(p.slot)), b);
             if (op->broadcasts()) p.expr = unbroadcast(p.expr, g.shape(id), g.shape(p.consumer));
         }
     }
@@ -159,7 +156,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         } else if (!inlined[id]) {
             sym::Bindings b;
             for (std::uint32_t in : g.inputs(id)) b.inputs.push_back(value[in]);
-            e.forward.push_back(Equation{id, g.name(id), sym::bind_placeholders(g.op(id)->formula(), b), g.shape(id)});
+            e.forward.push_back(Equation{id, g.name(id), sym::bind_placeholders(op_formula(g, id), b), g.shape(id)});
         }
     }
 

@@ -1,6 +1,7 @@
 // Pieces of error messages shared by the data and file code.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <sstream>
 #include <string>
@@ -15,6 +16,15 @@ std::string entry_text(const std::string& what, std::size_t r, std::size_t c, T 
     s.precision(17);
     s << what << "(" << r << ", " << c << ") = " << v;
     return s.str();
+}
+
+/// The index of the first NaN or ±Inf among p[0 .. n), or n when all are finite.
+template <class T>
+std::size_t first_non_finite(const T* p, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        if (!std::isfinite(p[k])) return k;
+    }
+    return n;
 }
 
 }  // namespace detail

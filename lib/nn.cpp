@@ -61,6 +61,7 @@ Matrix<T> initial_weights(const Initializer& init, std::size_t n_out, std::size_
                          ", n_in = " + std::to_string(n_in) + ")");
     }
     check_scale(init.describe().c_str(), init.scale);
+    checked_size(Shape{n_out, n_in}, sizeof(T), "initial_weights");
     if (init.kind == Initializer::Kind::zeros) return xt::zeros<T>({n_out, n_in});
     return randn<T>(n_out, n_in, rng, init.stddev(n_in, n_out));
 }

@@ -12,6 +12,7 @@ class AddOp final : public Op<T> {
 public:
     std::string name() const override { return "add"; }
     bool broadcasts() const override { return true; }
+    bool gradient_is_identity(std::size_t) const override { return true; }
 
     Shape shape(const ShapeContext& c) const override {
         c.require_arity(2);

@@ -39,6 +39,7 @@ template <class T>
 class SubOp final : public BroadcastOp<T> {
 public:
     std::string name() const override { return "sub"; }
+    bool gradient_is_identity(std::size_t i) const override { return i == 0; }
 
     void forward(const ForwardContext<T>& c) const override {
         broadcast_binary(c.in(0), c.in(1), c.out(), [](T x, T y) { return x - y; });
@@ -137,6 +138,9 @@ template <class T>
 class ScalarOp final : public UnaryOp<T> {
 public:
     ScalarOp(ScalarKind kind, double s) : kind_(kind), s_(s) {}
+    bool gradient_is_identity(std::size_t) const override {
+        return kind_ == ScalarKind::add || kind_ == ScalarKind::sub;
+    }
 
     std::string name() const override {
         switch (kind_) {

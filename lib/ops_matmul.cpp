@@ -1,25 +1,13 @@
-// matmul: C = A · B through BLAS gemm (small products in plain loops), both operand gradients.
-#include <cblas.h>
-
+// matmul: C = A · B through BLAS gemm via xtensor-blas (small products in plain loops), both operand gradients.
 #include <algorithm>
+#include <cassert>
 
+#include "blas.hpp"
 #include "ops_common.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
 namespace detail {
-
-inline void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
-                 std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N), int(K),
-                alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
-}
-
-inline void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
-                 std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N), int(K),
-                alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
-}
 
 /// C (+)= op(A) · op(B) for small products, in plain loops with a fixed
 /// summation order: no BLAS call overhead, and results that do not depend on
@@ -69,7 +57,9 @@ void product(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, cons
     if (M * N * K <= small_gemm_limit) {
         small_gemm(ta, tb, M, N, K, A, lda, B, ldb, accumulate, C, ldc);
     } else {
-        gemm(ta, tb, M, N, K, T(1), A, lda, B, ldb, accumulate ? T(1) : T(0), C, ldc);
+        // Every operand here is a whole node buffer: contiguous, row-major.
+        assert(lda == (ta ? M : K) && ldb == (tb ? K : N) && ldc == N);
+        blas_gemm(ta, tb, M, N, K, T(1), A, B, accumulate ? T(1) : T(0), C);
     }
 }
 

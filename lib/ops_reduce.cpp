@@ -78,6 +78,8 @@ public:
     sym::Expr grad_formula(std::size_t) const override {
         return mean_ ? sym::div(sym::grad(), count_symbol()) : sym::grad();
     }
+    // A sum that keeps the shape (Σ_columns of a column) passes g on unchanged.
+    bool gradient_is_identity(std::size_t) const override { return !mean_; }
 
 private:
     Axis axis_;

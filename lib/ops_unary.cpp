@@ -86,6 +86,7 @@ class PowOp final : public UnaryOp<T> {
 public:
     explicit PowOp(double p) : p_(p) {}
     std::string name() const override { return "pow"; }
+    bool gradient_is_identity(std::size_t) const override { return p_ == 1; }
 
     void forward(const ForwardContext<T>& c) const override {
         const T p = T(p_);

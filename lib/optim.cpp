@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "hyper_params.hpp"
 
@@ -81,7 +82,7 @@ Optimizer<T>::Optimizer(const char* name, std::vector<Parameter<T>> params, Sche
     }
     state_.resize(params_.size() * slots_);
     for (std::size_t i = 0; i < params_.size(); ++i) {
-        for (std::size_t s = 0; s < slots_; ++s) state_[i * slots_ + s] = xt::zeros<T>(params_[i].value().shape());
+        for (std::size_t s = 0; s < slots_; ++s) state_[i * slots_ + s] = xt::zeros<T>(std::as_const(params_[i]).value().shape());
     }
     slot_ptrs_.resize(slots_);
 }

@@ -59,6 +59,7 @@ std::vector<std::size_t> Rng::permutation(std::size_t n) {
 
 template <class T>
 Matrix<T> randn(std::size_t rows, std::size_t cols, Rng& rng, double scale) {
+    checked_size(Shape{rows, cols}, sizeof(T), "randn");
     Matrix<T> m({rows, cols});
     for (auto& v : m) v = T(rng.normal() * scale);
     return m;

@@ -1,4 +1,5 @@
 // Shapes and the shape-error messages every op shares.
+#include <cstdint>
 #include <string>
 
 #include "xgrad/op.hpp"
@@ -6,6 +7,16 @@
 namespace xg {
 
 std::string to_string(Shape s) { return std::to_string(s.rows) + "x" + std::to_string(s.cols); }
+
+std::size_t checked_size(Shape s, std::size_t element_size, const std::string& what) {
+    const std::size_t limit = std::size_t(PTRDIFF_MAX) / (element_size ? element_size : 1);
+    if (s.rows != 0 && s.cols > limit / s.rows) {
+        throw ShapeError(what + ": a [" + to_string(s) + "] matrix of " + std::to_string(element_size) +
+                         "-byte values would need more than " + std::to_string(PTRDIFF_MAX) +
+                         " bytes, more than any machine can address");
+    }
+    return s.rows * s.cols;
+}
 
 void ShapeContext::fail(const std::string& what) const {
     std::string head = op_ + "(";

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <utility>
 
 #include "helpers.hpp"
 
@@ -236,4 +237,122 @@ TEST_CASE("scratch matrices stay valid while an op asks for more") {
     CHECK(y.value() == Matrix<double>{{3, 5, 7}});
     g.forward();
     CHECK(y.value() == Matrix<double>{{3, 5, 7}});
+}
+
+TEST_CASE("backward refuses values computed from leaves that changed since: set_value, optimiser steps") {
+    // J = Σ (W X)²: dW = 2 (W X) Xᵀ, which mixes the stored W X with the current X.
+    xg::Graph<double> g;
+    xg::Parameter<double> w(Matrix<double>{{1.0}}, "W");
+    auto W = g.parameter(w);
+    auto X = g.input(Matrix<double>{{10.0}}, "X");
+    auto J = sum(square(matmul(W, X)));
+    g.backward(J);
+    CHECK(w.grad()(0, 0) == doctest::Approx(200.0));  // 2 · 10 · 10
+
+    // New data of the same shape: the stored W X is still 10, X is now 30.
+    g.set_value(X, Matrix<double>{{30.0}});
+    try {
+        g.backward(J);
+        FAIL("backward ran on stale values");
+    } catch (const xg::GraphError& e) {
+        const std::string m = e.what();
+        CHECK(m.find("input X") != std::string::npos);
+        CHECK(m.find("set_value") != std::string::npos);
+        CHECK(m.find("forward()") != std::string::npos);
+    }
+    CHECK(w.grad()(0, 0) == doctest::Approx(200.0));  // nothing changed
+    g.forward();
+    g.backward(J);
+    CHECK(w.grad()(0, 0) == doctest::Approx(1800.0));  // 2 · 30 · 30, not the mixed 2 · 10 · 30
+
+    // An optimiser step writes the parameter through value().
+    xg::GradientDescent<double> sgd(g.parameters(), 1e-3);
+    sgd.step();
+    try {
+        g.backward(J);
+        FAIL("backward ran after an optimiser step without forward()");
+    } catch (const xg::GraphError& e) {
+        const std::string m = e.what();
+        CHECK(m.find("parameter W") != std::string::npos);
+        CHECK(m.find("Parameter::value()") != std::string::npos);
+    }
+    g.forward();
+    CHECK_NOTHROW(g.backward(J));
+
+    // Reading through a const handle is not a write.
+    const std::uint64_t v = w.version();
+    CHECK(std::as_const(w).value()(0, 0) == doctest::Approx(1.0 - 1.8));
+    CHECK(w.version() == v);
+    CHECK_NOTHROW(g.backward(J));
+    w.value();  // write access, even if nothing is written
+    CHECK(w.version() == v + 1);
+    CHECK_THROWS_AS(g.backward(J), xg::GraphError);
+
+    // The explicit opt-out: differentiate the values as recorded.
+    g.accept_changed_leaves();
+    CHECK_NOTHROW(g.backward(J));
+}
+
+TEST_CASE("a leaf outside the loss's graph may change without a forward()") {
+    xg::Graph<double> g;
+    auto W = g.parameter(Matrix<double>{{2.0}}, "W");
+    auto X = g.input(Matrix<double>{{3.0}}, "X");
+    auto other = g.input(Matrix<double>{{1.0}}, "other");
+    auto J = sum(matmul(W, X));
+    auto K = sum(matmul(W, other));
+    g.set_value(other, Matrix<double>{{5.0}});
+    CHECK_NOTHROW(g.backward(J));  // J does not read `other`
+    CHECK(W.grad()(0, 0) == 3.0);
+    CHECK_THROWS_AS(g.backward(K), xg::GraphError);
+}
+
+TEST_CASE("absurd sizes are a ShapeError before anything is allocated") {
+    // A custom op that declares a 2^33 × 2^31 output: rows · cols · 8 bytes overflows.
+    class Huge final : public xg::Op<double> {
+    public:
+        std::string name() const override { return "huge"; }
+        xg::Shape shape(const xg::ShapeContext&) const override { return {std::size_t(1) << 33, std::size_t(1) << 31}; }
+        void forward(const xg::ForwardContext<double>&) const override {}
+        void backward(xg::BackwardContext<double>&) const override {}
+        xg::sym::Expr formula() const override { return xg::sym::in(0); }
+        xg::sym::Expr grad_formula(std::size_t) const override { return xg::sym::grad(); }
+    };
+    class Empty final : public xg::Op<double> {
+    public:
+        std::string name() const override { return "nothing"; }
+        xg::Shape shape(const xg::ShapeContext&) const override { return {0, 3}; }
+        void forward(const xg::ForwardContext<double>&) const override {}
+        void backward(xg::BackwardContext<double>&) const override {}
+        xg::sym::Expr formula() const override { return xg::sym::in(0); }
+        xg::sym::Expr grad_formula(std::size_t) const override { return xg::sym::grad(); }
+    };
+    xg::Graph<double> g;
+    auto X = g.input(Matrix<double>{{1.0}}, "X");
+    try {
+        g.apply(std::make_shared<const Huge>(), {X});
+        FAIL("no exception");
+    } catch (const xg::ShapeError& e) {
+        const std::string m = e.what();
+        CHECK(m.find("huge(X)") != std::string::npos);
+        CHECK(m.find("8589934592x2147483648") != std::string::npos);
+    }
+    try {
+        g.apply(std::make_shared<const Empty>(), {X});
+        FAIL("no exception");
+    } catch (const xg::ShapeError& e) {
+        CHECK(std::string(e.what()).find("nothing(X): the op's shape() gave an empty output [0x3]") != std::string::npos);
+    }
+    CHECK(g.size() == 1);
+    // Helpers that make matrices of a user-given shape check it too.
+    try {
+        (void)xg::one_hot(Matrix<double>{{0, 1}}, std::size_t(1) << 62);
+        FAIL("no exception");
+    } catch (const xg::ShapeError& e) {
+        CHECK(std::string(e.what()).find("one_hot(labels, 4611686018427387904)") != std::string::npos);
+    }
+    xg::Rng rng(1);
+    CHECK_THROWS_AS(xg::randn<double>(std::size_t(1) << 40, std::size_t(1) << 40, rng), xg::ShapeError);
+    CHECK(xg::checked_size({3, 4}, 8, "x") == 12);
+    CHECK_THROWS_AS(xg::checked_size({std::size_t(1) << 62, 4}, 1, "x"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::checked_size({std::size_t(1) << 31, std::size_t(1) << 31}, 8, "x"), xg::ShapeError);
 }

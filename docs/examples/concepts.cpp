@@ -3,6 +3,7 @@
 //   concepts graph       nodes in creation order, values at build time
 //   concepts gradients   overwrite and accumulate, intermediate gradients, shared buffers
 //   concepts replay      forward() with new weights and data, new shapes, a second graph
+//   concepts stale       backward() refuses values computed from leaves that changed since
 //   concepts buffers     what allocates: buffers kept across replayed steps
 //   concepts broadcast   a stretched operand's gradient is a sum (keepdims)
 //   concepts precision   the same gradients in float32 and float64
@@ -121,6 +122,27 @@ void replay_section() {
     docs::print("Zt after W(0, 1) = 0 and forward()", Zt.value());
 }
 
+void stale_section() {
+    xg::Parameter<double> W(xg::Matrix<double>{{2.0}}, "W");
+    xg::Graph<double> g;
+    auto X = g.input(xg::Matrix<double>{{3.0}}, "X");
+    auto J = sum(square(matmul(g.parameter(W), X))).named("J");
+    g.backward(J);
+    docs::print("dW", W.grad());
+
+    // An update step writes the parameter: the graph's values are now stale,
+    // and backward() refuses to differentiate them until forward() has run.
+    W.value() -= 0.1 * W.grad();
+    try {
+        g.backward(J);
+    } catch (const xg::GraphError& e) {
+        std::printf("GraphError: %s\n", e.what());
+    }
+    g.forward();
+    g.backward(J);
+    docs::print("dW after forward()", W.grad());
+}
+
 void buffers_section() {
     const xg::Dataset<double> flower = xg::flower();
     const auto p = xg::init_two_layer<double>(2, 4, 1);
@@ -228,6 +250,7 @@ int main(int argc, char** argv) {
     return docs::run_sections(argc, argv, {{"graph", graph_section},
                                     {"gradients", gradients_section},
                                     {"replay", replay_section},
+                                    {"stale", stale_section},
                                     {"buffers", buffers_section},
                                     {"broadcast", broadcast_section},
                                     {"precision", precision_section},

@@ -8,6 +8,7 @@
 //   reference_core tensor      xg::Matrix, xg::Shape, views
 //   reference_core errors      the exception types
 //   reference_core op          a user-defined op with every part of xg::Op
+//   reference_core plan        xg::BackwardPlan of the two-layer network
 //
 // Without an argument, every section in turn (see docs_helpers.hpp).
 #include <cmath>
@@ -242,6 +243,34 @@ public:
     bool differentiable(std::size_t i) const override { return i == 0; }  // the weights take no gradient
 };
 
+void plan_section() {
+    xg::Graph<double> g;
+    auto X = g.input(xg::Matrix<double>{{1.0, 2.0, -1.0}, {0.5, -1.0, 0.0}}, "X");
+    auto Y = g.input(xg::Matrix<double>{{1.0, 0.0, 1.0}}, "Y");
+    auto W = g.parameter(xg::Matrix<double>{{0.1, -0.2}}, "W");
+    auto b = g.parameter(xg::Matrix<double>{{0.0}}, "b");
+    auto WX = matmul(W, X);
+    auto Z = (WX + b).named("Z");
+    auto J = binary_cross_entropy(sigmoid(Z), Y).named("J");
+
+    // The sweep from J, as the engine will run it: visits in order, and for
+    // each the edges it writes (overwrite or accumulate; broadcast sinks).
+    const xg::BackwardPlan& plan = g.backward_plan(J.id());
+    for (const xg::PlanVisit& v : plan.visits) {
+        std::printf("visit %s:", g.name(v.node).c_str());
+        for (std::uint32_t k = v.first_edge; k < v.first_edge + v.edge_count; ++k) {
+            const xg::PlanEdge& e = plan.edges[k];
+            std::printf("  d%s (slot %u, %s%s)", g.name(e.input).c_str(), e.slot,
+                        e.write == xg::GradWrite::overwrite ? "overwrite" : "accumulate",
+                        e.broadcast ? ", summed over the stretched axes" : "");
+        }
+        std::printf("\n");
+    }
+    std::printf("X gets a gradient: %s; %s shares the gradient buffer of %s\n", plan.reach[X.id()] ? "yes" : "no",
+                g.name(WX.id()).c_str(), g.name(plan.grad_owner[WX.id()]).c_str());
+    std::printf("contributions to dW: %u\n", plan.contribution_count(W.id()));
+}
+
 void op_section() {
     xg::Graph<double> g;
     auto A = g.parameter(xg::Matrix<double>{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, "A");  // 2 × 3
@@ -275,6 +304,7 @@ int main(int argc, char** argv) {
                               {{"parameter", parameter_section},
                                {"var", var_section},
                                {"build", build_section},
+                               {"plan", plan_section},
                                {"inspect", inspect_section},
                                {"tensor", tensor_section},
                                {"errors", errors_section},

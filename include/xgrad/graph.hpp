@@ -22,6 +22,7 @@
 
 #include "xgrad/error.hpp"
 #include "xgrad/op.hpp"
+#include "xgrad/plan.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg {
@@ -42,9 +43,20 @@ public:
 
     /// The value (shared by every copy of this handle).
     const Matrix<T>& value() const { return d_->value; }
-    /// Writable value (an optimiser step writes here). Changing its shape is
-    /// allowed between steps; the next forward() re-infers every shape.
-    Matrix<T>& value() { return d_->value; }
+    /// Writable value (an optimiser step writes here). Every call counts as a
+    /// write: it advances version(), and a graph that computed its values
+    /// from the old version refuses backward() until forward() has run (see
+    /// Graph::backward). Read through a const reference (`std::as_const(p).value()`)
+    /// to look without writing. Changing the shape is allowed between steps;
+    /// the next forward() re-infers every shape.
+    Matrix<T>& value() {
+        ++d_->version;
+        return d_->value;
+    }
+    /// How many times write access to the value was taken (value() on a
+    /// non-const handle, by any copy): graphs compare it with the version
+    /// their values were computed from.
+    std::uint64_t version() const { return d_->version; }
     /// ∂loss/∂parameter from the last backward() (added to in GradMode::accumulate); the value's shape.
     const Matrix<T>& grad() const { return d_->grad; }
     Matrix<T>& grad() { return d_->grad; }
@@ -61,10 +73,12 @@ public:
     friend bool operator!=(const Parameter& a, const Parameter& b) { return a.d_ != b.d_; }
 
 private:
+    friend class Graph<T>;
     struct Data {
         Matrix<T> value;
         Matrix<T> grad;
         std::string name;
+        std::uint64_t version = 0;
     };
     std::shared_ptr<Data> d_;
 };
@@ -149,10 +163,20 @@ public:
     /// One reverse sweep from `loss` (a 1x1 node): afterwards grad() of every
     /// node on a path from a parameter to the loss holds ∂loss/∂node, and
     /// each parameter's grad() is overwritten (or, with GradMode::accumulate,
-    /// added to). Intermediate gradients are always this sweep's.
-    /// Throws GraphError for a non-scalar loss or a leaf whose shape changed
-    /// since the last forward().
+    /// added to). Intermediate gradients are always this sweep's. The sweep
+    /// runs backward_plan(loss).
+    /// Throws GraphError, changing nothing, for a non-scalar loss, after a
+    /// forward() that failed part-way, and when a leaf of the loss's graph
+    /// changed since the values were computed — a new shape, set_value(), or
+    /// write access to a parameter's value (an optimiser step): the values
+    /// would mix two states. Call forward() first (or accept_changed_leaves()).
     void backward(Var<T> loss, GradMode mode = GradMode::overwrite);
+    /// Declare the recorded node values current although leaves were written
+    /// since the last forward() (same shapes only): backward() then
+    /// differentiates the values as recorded instead of refusing. For when
+    /// the write did not change the numbers, or differentiating the old state
+    /// is what you want.
+    void accept_changed_leaves();
 
     /// Numeric-debug mode (off by default; when off it costs one branch per
     /// node). When on, building, forward() and backward() stop at the first
@@ -194,6 +218,13 @@ public:
     std::vector<Parameter<T>> parameters() const;
     /// A Var for node `id`.
     Var<T> var(std::uint32_t id);
+    /// The plan of the reverse sweep from node `loss` (a 1 × 1 node): which
+    /// nodes get a gradient, the order of the visits, how each contribution is
+    /// written, which gradient buffers are shared. backward() executes it,
+    /// explain() and to_dot() print it. Computed on first use and kept until
+    /// shapes change (or another loss is planned). GraphError for a
+    /// non-scalar loss.
+    const BackwardPlan& backward_plan(std::uint32_t loss) const;
 
 private:
     friend class BackwardContext<T>;
@@ -204,12 +235,19 @@ private:
 
     Node& node(std::uint32_t id);
     const Node& node(std::uint32_t id) const;
-    Matrix<T>& value_ref(Node& n);
+    const Matrix<T>& value_ref(const Node& n) const;
     Matrix<T>& grad_ref(Node& n);
+    std::uint64_t leaf_version(const Node& n) const;
+    Var<T> add_leaf(NodeKind kind, const std::string& name, const Matrix<T>* value, const Parameter<T>* p,
+                    bool requires_grad);
     void run_forward(std::uint32_t id);
-    void check_leaf_shapes(bool for_backward);
+    void check_leaf_shapes();
+    void check_not_empty_value(Shape s, const std::string& name) const;
+    void check_leaves_current(const BackwardPlan& plan) const;
     void reinfer_shapes();
-    void plan_backward(std::uint32_t loss);
+    void make_plan(std::uint32_t loss) const;
+    void prepare_gradients(const BackwardPlan& plan, GradMode mode);
+    void visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode);
     void do_pass_through(std::uint32_t id, std::size_t i, T s);
     void prepare_sink(std::uint32_t id, std::size_t j);
     void check_finite_value(std::uint32_t id);

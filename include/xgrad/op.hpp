@@ -169,15 +169,30 @@ public:
     /// Write d(input i) for every i with c.needs_grad(i).
     virtual void backward(BackwardContext<T>& c) const = 0;
 
-    /// The forward value as a formula over sym::in(i).
+    /// The forward value as a formula over sym::in(i), for people: explain()
+    /// prints it. Must not be empty. The engine never reads it.
     virtual sym::Expr formula() const = 0;
-    /// The gradient sent to input i, over sym::grad(), sym::out(), sym::in(j).
+    /// The gradient sent to input i, over sym::grad(), sym::out(), sym::in(j),
+    /// for people: explain() prints it. Must not be empty. The engine never
+    /// reads it: what the engine relies on is declared by the queries below.
     virtual sym::Expr grad_formula(std::size_t i) const = 0;
 
-    /// True when inputs broadcast to the output shape (elementwise ops).
+    // ---- the contract: what the engine relies on -----------------------
+
+    /// True when inputs broadcast to the output shape (elementwise ops): the
+    /// sinks of backward() then have the output's shape and the engine sums
+    /// them over the stretched axes.
     virtual bool broadcasts() const { return false; }
-    /// False for inputs that carry no gradient (labels, values used only as data).
+    /// False for inputs that carry no gradient (labels, values used only as
+    /// data): the engine never asks for their gradient.
     virtual bool differentiable(std::size_t /*i*/) const { return true; }
+    /// True only when the gradient backward() sends to input i equals the
+    /// incoming gradient g, unchanged, whenever the two have the same shape
+    /// (add, the X of X − Y or X + s). The engine may then let the input's
+    /// gradient share the output's buffer and skip the copy, so an op that
+    /// claims it and computes anything else gets wrong gradients. The default
+    /// is false, which is always safe.
+    virtual bool gradient_is_identity(std::size_t /*i*/) const { return false; }
 };
 
 template <class T>

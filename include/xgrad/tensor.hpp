@@ -28,6 +28,14 @@ struct Shape {
 /// "4x400": the form shapes take in error messages.
 std::string to_string(Shape s);
 
+/// rows · cols of `s`, checked first: the count of entries, and the bytes
+/// they take at `element_size` bytes each, must be representable (at most
+/// PTRDIFF_MAX bytes). Throws ShapeError "what: a [r x c] matrix of e-byte
+/// values needs more than … bytes" otherwise, so that an absurd size is an
+/// error before anything is allocated rather than a wrapped-around count.
+/// Every place that makes a matrix of a computed or user-given shape checks it.
+std::size_t checked_size(Shape s, std::size_t element_size, const std::string& what);
+
 /// Shape of an xtensor matrix.
 template <class T>
 Shape shape_of(const Matrix<T>& m) {

@@ -13,6 +13,7 @@
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/optim.hpp"
+#include "xgrad/plan.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 #include "xgrad/two_layer.hpp"

@@ -1,0 +1,214 @@
+// The engine, part 2: replaying the graph, re-inferring shapes after a leaf
+// changed shape, leaf versions, and the numeric-debug checks.
+#include <algorithm>
+#include <cmath>
+
+#include "graph_impl.hpp"
+#include "messages.hpp"
+
+namespace xg {
+
+template <class T>
+void Graph<T>::run_forward(std::uint32_t id) {
+    Node& n = impl_->nodes[id];
+    ConstView<T>* views = impl_->views.data();
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) views[j] = view(value_ref(impl_->nodes[n.inputs[j]]));
+    ForwardContext<T> c;
+    c.graph_ = this;
+    c.node_ = id;
+    c.in_ = views;
+    c.n_in_ = n.inputs.size();
+    c.out_ = view(n.value);
+    c.scratch_ = &n.scratch;
+    n.op->forward(c);
+}
+
+template <class T>
+void ForwardContext<T>::fail(const std::string& what) const {
+    throw ValueError(graph_->label(node_) + ": " + what);
+}
+
+template <class T>
+void Graph<T>::set_value(Var<T> input, const Matrix<T>& value) {
+    if (!input || &input.graph() != this) throw GraphError("set_value: the node belongs to another graph");
+    Node& n = node(input.id());
+    if (n.kind != NodeKind::input) {
+        throw GraphError("set_value(" + name(input.id()) +
+                         "): only input leaves take new values; update a Parameter through its value()");
+    }
+    check_not_empty_value(shape_of(value), n.name);
+    if (shape_of(value) == shape_of(n.value)) {
+        std::copy(value.begin(), value.end(), n.value.begin());  // same shape: reuse the buffer
+    } else {
+        n.value = value;
+    }
+    ++n.version;
+    if (shape_of(value) != n.shape) impl_->shapes_dirty = true;
+}
+
+template <class T>
+void Graph<T>::check_not_empty_value(Shape s, const std::string& name) const {
+    if (s.rows == 0 || s.cols == 0) {
+        throw ShapeError("set_value: input " + (name.empty() ? std::string("(unnamed)") : name) + " is empty [" +
+                         to_string(s) + "]: xgrad matrices have at least one row and one column");
+    }
+}
+
+template <class T>
+void Graph<T>::check_leaf_shapes() {
+    bool changed = impl_->shapes_dirty;
+    for (std::uint32_t id : impl_->leaves) {
+        const Node& n = impl_->nodes[id];
+        if (shape_of(value_ref(n)) != n.shape) changed = true;
+    }
+    if (changed) reinfer_shapes();
+}
+
+template <class T>
+void Graph<T>::reinfer_shapes() {
+    // Infer into a side table first: on a ShapeError the graph keeps its shapes.
+    const std::size_t count = impl_->nodes.size();
+    std::vector<Shape> shapes(count);
+    for (std::uint32_t id = 0; id < count; ++id) {
+        const Node& n = impl_->nodes[id];
+        if (n.kind != NodeKind::op) {
+            shapes[id] = shape_of(value_ref(n));
+            if (shapes[id].rows == 0 || shapes[id].cols == 0) {
+                throw ShapeError(std::string(n.kind == NodeKind::parameter ? "parameter " : "input ") + name(id) +
+                                 " is empty [" + to_string(shapes[id]) +
+                                 "]: xgrad matrices have at least one row and one column");
+            }
+            continue;
+        }
+        std::vector<Shape> in;
+        std::vector<std::string> names;
+        for (std::uint32_t j : n.inputs) {
+            in.push_back(shapes[j]);
+            names.push_back(name(j));
+        }
+        const ShapeContext context(n.op->name(), in, names);
+        shapes[id] = n.op->shape(context);
+        if (shapes[id].rows == 0 || shapes[id].cols == 0) {
+            context.fail("the op's shape() gave an empty output [" + to_string(shapes[id]) + "]");
+        }
+        checked_size(shapes[id], sizeof(T), label(id));
+    }
+    for (std::uint32_t id = 0; id < count; ++id) {
+        Node& n = impl_->nodes[id];
+        n.shape = shapes[id];
+        if (n.kind == NodeKind::op) ensure_shape(n.value, n.shape);
+    }
+    impl_->shapes_dirty = false;
+    impl_->plan_valid = false;  // gradient sharing depends on shapes
+}
+
+template <class T>
+void Graph<T>::forward() {
+    check_leaf_shapes();
+    Impl& im = *impl_;
+    const std::size_t count = im.nodes.size();
+    // Until this replay completes, values are a mix of two states: backward()
+    // refuses to run on them.
+    im.forward_incomplete = true;
+    for (std::uint32_t id : im.leaves) {
+        Node& n = im.nodes[id];
+        n.seen_version = leaf_version(n);
+    }
+    for (std::uint32_t id = 0; id < count; ++id) {
+        if (im.nodes[id].kind != NodeKind::op) {
+            if (im.check_numerics) check_finite_leaf(id);
+            continue;
+        }
+        run_forward(id);
+        if (im.check_numerics) check_finite_value(id);
+    }
+    im.forward_incomplete = false;
+}
+
+template <class T>
+void Graph<T>::accept_changed_leaves() {
+    for (std::uint32_t id : impl_->leaves) {
+        const Node& n = impl_->nodes[id];
+        if (shape_of(value_ref(n)) != n.shape) {
+            throw GraphError("accept_changed_leaves: " + name(id) + " changed shape from [" + to_string(n.shape) +
+                             "] to [" + to_string(shape_of(value_ref(n))) + "]; only forward() can take a new shape");
+        }
+    }
+    for (std::uint32_t id : impl_->leaves) {
+        Node& n = impl_->nodes[id];
+        n.seen_version = leaf_version(n);
+    }
+}
+
+template <class T>
+void Graph<T>::check_leaves_current(const BackwardPlan& plan) const {
+    for (std::uint32_t id : impl_->leaves) {
+        if (id > plan.loss || !plan.in_graph[id]) continue;
+        const Node& n = impl_->nodes[id];
+        if (leaf_version(n) == n.seen_version) continue;
+        const bool param = n.kind == NodeKind::parameter;
+        throw GraphError("backward(" + name(plan.loss) + "): " + (param ? "parameter " : "input ") + name(id) +
+                         (param ? " was written (write access through Parameter::value(), e.g. an optimiser step)"
+                                : " took a new value (set_value)") +
+                         " since the graph's values were computed, so they would mix two states; call forward() "
+                         "first (or accept_changed_leaves() to differentiate the values as recorded)");
+    }
+}
+
+// ---- numeric checks -------------------------------------------------------------
+
+template <class T>
+void Graph<T>::check_finite_value(std::uint32_t id) {
+    const ConstView<T> v = view(impl_->nodes[id].value);
+    const std::size_t k = detail::first_non_finite(v.data, v.size());
+    if (k == v.size()) return;
+    throw ValueError("numeric check: " + label(id) + " [" + to_string(v.shape()) + "] computed a non-finite value at " +
+                     detail::entry_text("", k / v.cols, k % v.cols, v[k]));
+}
+
+template <class T>
+void Graph<T>::check_finite_leaf(std::uint32_t id) {
+    const Node& n = impl_->nodes[id];
+    const ConstView<T> v = view(value_ref(n));
+    const std::size_t k = detail::first_non_finite(v.data, v.size());
+    if (k == v.size()) return;
+    throw ValueError(std::string("numeric check: ") + (n.kind == NodeKind::parameter ? "parameter " : "input ") +
+                     name(id) + " [" + to_string(v.shape()) + "] holds a non-finite value at " +
+                     detail::entry_text("", k / v.cols, k % v.cols, v[k]));
+}
+
+template <class T>
+void Graph<T>::check_finite_grad(std::uint32_t id, std::uint32_t input) {
+    const ConstView<T> v = view(grad_ref(impl_->nodes[input]));
+    const std::size_t k = detail::first_non_finite(v.data, v.size());
+    if (k == v.size()) return;
+    throw ValueError("numeric check: the backward of " + label(id) + " gave a non-finite gradient for " + name(input) +
+                     " [" + to_string(v.shape()) + "] at " + detail::entry_text("", k / v.cols, k % v.cols, v[k]));
+}
+
+template <class T>
+void Graph<T>::check_numerics(bool on) { impl_->check_numerics = on; }
+
+template <class T>
+bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
+
+#define XG_INSTANTIATE(T)                                                         \
+    template void Graph<T>::run_forward(std::uint32_t);                           \
+    template void Graph<T>::set_value(Var<T>, const Matrix<T>&);                  \
+    template void Graph<T>::check_not_empty_value(Shape, const std::string&) const; \
+    template void Graph<T>::check_leaf_shapes();                                  \
+    template void Graph<T>::reinfer_shapes();                                     \
+    template void Graph<T>::forward();                                            \
+    template void Graph<T>::accept_changed_leaves();                              \
+    template void Graph<T>::check_leaves_current(const BackwardPlan&) const;      \
+    template void Graph<T>::check_finite_value(std::uint32_t);                    \
+    template void Graph<T>::check_finite_leaf(std::uint32_t);                     \
+    template void Graph<T>::check_finite_grad(std::uint32_t, std::uint32_t);      \
+    template void Graph<T>::check_numerics(bool);                                 \
+    template bool Graph<T>::checking_numerics() const;                            \
+    template class ForwardContext<T>;
+XG_INSTANTIATE(float)
+XG_INSTANTIATE(double)
+#undef XG_INSTANTIATE
+
+}  // namespace xg
