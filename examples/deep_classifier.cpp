@@ -53,6 +53,12 @@ std::unique_ptr<xg::Optimizer<double>> make_optimizer(const Options& o, const xg
     return std::make_unique<xg::Adam<double>>(model.parameters(), lr);
 }
 
+double mean_loss(const xg::Sequential<double>& model, const xg::Dataset<double>& data) {
+    // The mean loss over a whole data set, through a graph of its own.
+    xg::Graph<double> g;
+    return xg::softmax_cross_entropy(model(g.input(data.X, "X")), g.input(data.Y, "Y")).value()(0, 0);
+}
+
 double accuracy(const xg::Sequential<double>& model, const xg::Dataset<double>& data) {
     // Forward only, through the model's inference graph: no gradient is touched.
     return xg::accuracy(xg::argmax_classes(model.predict(data.X)), data.Y);
@@ -71,31 +77,36 @@ int run(const Options& o) {
     for (std::size_t h : o.hidden) model.add(h, xg::Activation::relu, xg::init::he());
     model.add(all.classes, xg::Activation::identity, xg::init::xavier());
 
-    // The training graph, built once. X and Y start as the whole training
-    // set; each mini-batch replaces them (the last, smaller batch too).
+    // The training graph, built once on input leaves of a batch's shape
+    // (inputs() uses up no batch); each mini-batch replaces their values.
+    xg::MiniBatches<double> batches(train.X, train.Y, o.batch_size, o.seed);
     xg::Graph<double> g;
-    auto X = g.input(train.X, "X");
-    auto Y = g.input(train.Y, "Y");
+    auto [X, Y] = batches.inputs(g);
     auto J = xg::softmax_cross_entropy(model(X), Y).named("J");
 
-    xg::MiniBatches<double> batches(train.X, train.Y, o.batch_size, o.seed);
     auto opt = make_optimizer(o, model, batches.batches());
     std::printf("%s on %zu %s examples (%zu classes)\n", model.describe().c_str(), train.size(), o.data.c_str(),
                 all.classes);
     std::printf("%s, mini-batches of %zu (%zu per epoch)\n", opt->describe().c_str(), o.batch_size,
                 batches.batches());
-    std::printf("epoch %4d  loss %.4f  accuracy %6.2f%%\n", 0, J.value()(0, 0), accuracy(model, train));
+    std::printf("epoch %4d  loss %.4f  accuracy %6.2f%%\n", 0, mean_loss(model, train), accuracy(model, train));
 
-    xg::Matrix<double> Xb, Yb;
     for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-        double loss = 0;  // the mean over the epoch's examples
-        while (batches.next(Xb, Yb)) {
-            g.set_value(X, Xb);
-            g.set_value(Y, Yb);
+        double loss = 0;       // the mean over the epoch's examples
+        std::size_t seen = 0;  // and how many there were: every one, once
+        for (const xg::Batch<double>& batch : batches.next_epoch()) {
+            g.set_value(X, batch.X);
+            g.set_value(Y, batch.Y);
             g.forward();
             g.backward(J);
             opt->step();
-            loss += J.value()(0, 0) * double(Xb.shape()[1]) / double(train.size());
+            loss += J.value()(0, 0) * double(batch.size()) / double(train.size());
+            seen += batch.size();
+        }
+        if (seen != train.size()) {
+            std::fprintf(stderr, "deep_classifier: epoch %zu trained on %zu of %zu examples\n", epoch, seen,
+                         train.size());
+            return 1;
         }
         if (o.print_every && (epoch % o.print_every == 0 || epoch == o.epochs)) {
             std::printf("epoch %4zu  loss %.4f  accuracy %6.2f%%\n", epoch, loss, accuracy(model, train));

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,12 @@ std::unique_ptr<xg::Optimizer<double>> make_optimizer(const Options& o, const xg
     return std::make_unique<xg::Adam<double>>(model.parameters(), o.learning_rate);
 }
 
+/// The mean loss over this rank's examples, through a graph of its own.
+double shard_loss(const xg::Sequential<double>& model, const xg::Matrix<double>& X, const xg::Matrix<double>& Y) {
+    xg::Graph<double> g;
+    return xg::softmax_cross_entropy(model(g.input(X, "X")), g.input(Y, "Y")).value()(0, 0);
+}
+
 int train_deep(const xg::mpi::Context& ctx, const Options& o) {
     const xg::Dataset<double> all = o.data == "blobs" ? xg::blobs(o.examples, o.classes, o.seed)
                                                       : xg::spirals(o.examples, o.classes, o.seed);
@@ -142,18 +149,18 @@ int train_deep(const xg::mpi::Context& ctx, const Options& o) {
     xg::mpi::DataParallel<double> dp(ctx, model.parameters());
     dp.broadcast_parameters();
 
-    xg::Graph<double> g;
-    auto Xv = g.input(X, "X");
-    auto Yv = g.input(Y, "Y");
-    auto J = xg::softmax_cross_entropy(model(Xv), Yv).named("J");
+    // The graph, on input leaves of a batch's shape (no batch used up).
     xg::mpi::ShardedMiniBatches<double> batches(X, Y, shard, m, o.batch_size, o.seed);
+    xg::Graph<double> g;
+    auto [Xv, Yv] = batches.inputs(g);
+    auto J = xg::softmax_cross_entropy(model(Xv), Yv).named("J");
     auto opt = make_optimizer(o, model);
     auto accuracy = [&] {
         return global_accuracy(ctx, xg::accuracy(xg::argmax_classes(model.predict(X)), Y), X.shape()[1], m);
     };
 
-    g.forward();  // with the broadcast weights
-    const double loss0 = ctx.weighted_mean(J.value()(0, 0), double(X.shape()[1]));
+    // With the broadcast weights: the mean loss over all m examples.
+    const double loss0 = ctx.weighted_mean(shard_loss(model, X, Y), double(X.shape()[1]));
     const double accuracy0 = accuracy();
     if (ctx.root()) {
         std::printf("%s on %zu %s examples (%zu classes)\n", model.describe().c_str(), m, o.data.c_str(), all.classes);
@@ -164,17 +171,17 @@ int train_deep(const xg::mpi::Context& ctx, const Options& o) {
     }
 
     const double start = MPI_Wtime();
-    xg::Matrix<double> Xb, Yb;
     for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-        double loss = 0;  // the mean over the epoch's examples
-        while (batches.next(Xb, Yb)) {
+        double loss = 0;       // the mean over the epoch's examples
+        std::size_t seen = 0;  // this rank's examples in the epoch: each of its shard, once
+        for (const xg::Batch<double>& batch : batches.next_epoch()) {
             // This rank's part of the batch; it may be empty (then it only
             // takes part in the allreduce).
-            const std::size_t b = Xb.shape()[1];
+            const std::size_t b = batch.size();
             double local = 0;
             if (b > 0) {
-                g.set_value(Xv, Xb);
-                g.set_value(Yv, Yb);
+                g.set_value(Xv, batch.X);
+                g.set_value(Yv, batch.Y);
                 g.forward();
                 g.backward(J);
                 local = J.value()(0, 0);
@@ -182,6 +189,11 @@ int train_deep(const xg::mpi::Context& ctx, const Options& o) {
             const double batch_loss = dp.allreduce_gradients(b, local);
             opt->step();
             loss += batch_loss * double(batches.batch_columns()) / double(m);
+            seen += b;
+        }
+        if (seen != shard.size()) {
+            throw std::logic_error("epoch " + std::to_string(epoch) + " trained on " + std::to_string(seen) +
+                                   " of this rank's " + std::to_string(shard.size()) + " examples");
         }
         if (o.print_every && (epoch % o.print_every == 0 || epoch == o.epochs)) {
             const double acc = accuracy();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <ostream>
 
 namespace xg {
@@ -70,6 +71,50 @@ Matrix<double> finite_differences(Graph<double>& g, Var<double> loss, Matrix<dou
     return out;
 }
 
+/// The graph the finite differences replay: a copy of g on the same
+/// Parameters (so a perturbed parameter is seen by both) and the same ops,
+/// in which each non-differentiable input of an op — detach's, a loss's
+/// labels — that gradients could otherwise reach is a constant leaf holding
+/// its present value. backward() treats such an input as a constant, so the
+/// differences must too: they then measure what the engine differentiates.
+/// Every node keeps its name, so errors read as they would on g.
+struct Replica {
+    Graph<double> g;
+    std::vector<Var<double>> vars;  // vars[id]: node id of the original
+};
+
+void build_replica(Graph<double>& g, Replica& r) {
+    r.g.check_numerics(g.checking_numerics());
+    std::vector<Var<double>> frozen(g.size());  // the constant standing for node id, made once
+    r.vars.reserve(g.size());
+    for (std::uint32_t id = 0; id < g.size(); ++id) {
+        const std::string name = g.name(id);
+        switch (g.kind(id)) {
+            case NodeKind::input: r.vars.push_back(r.g.input(g.value(id), name, g.requires_grad(id))); break;
+            case NodeKind::parameter: r.vars.push_back(r.g.parameter(g.parameter_of(id), name)); break;
+            case NodeKind::op: {
+                const Op<double>* op = g.op(id);
+                const std::vector<std::uint32_t>& ins = g.inputs(id);
+                std::vector<Var<double>> args;
+                args.reserve(ins.size());
+                for (std::size_t j = 0; j < ins.size(); ++j) {
+                    const std::uint32_t in = ins[j];
+                    if (op->differentiable(j) || !g.requires_grad(in)) {
+                        args.push_back(r.vars[in]);
+                        continue;
+                    }
+                    if (!frozen[in]) frozen[in] = r.g.input(g.value(in), g.name(in));
+                    args.push_back(frozen[in]);
+                }
+                // The op object is g's (ops are immutable); g outlives the replica.
+                const std::shared_ptr<const Op<double>> shared(op, [](const Op<double>*) {});
+                r.vars.push_back(r.g.apply(shared, args, name));
+                break;
+            }
+        }
+    }
+}
+
 std::string fmt(const char* f, double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, f, v);
@@ -108,22 +153,26 @@ GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::v
         }
     }
 
+    Replica replica;
+    build_replica(g, replica);
+    Graph<double>& rg = replica.g;
+    const Var<double> rloss = replica.vars[loss.id()];
+
     GradCheckReport report;
     report.options = options;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         Matrix<double> numeric;
         if (g.kind(ids[i]) == NodeKind::parameter) {
             Parameter<double> p = g.parameter_of(ids[i]);
-            numeric = finite_differences(g, loss, p.value(), options.step, [] {});
+            numeric = finite_differences(rg, rloss, p.value(), options.step, [] {});
         } else {
-            Var<double> in = g.var(ids[i]);
+            const Var<double> in = replica.vars[ids[i]];
             Matrix<double> work = g.value(ids[i]);
-            numeric = finite_differences(g, loss, work, options.step, [&] { g.set_value(in, work); });
+            numeric = finite_differences(rg, rloss, work, options.step, [&] { rg.set_value(in, work); });
         }
         report.entries.push_back(compare(g.name(ids[i]), analytic[i], numeric, options));
     }
-    g.forward();  // every value as it was
-    return report;
+    return report;  // g was not replayed: its values are those of the forward() above
 }
 
 GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const GradCheckOptions& options) {

@@ -1,9 +1,11 @@
 // Toy data sets, label helpers, splits, checked loading of X/Y, mini-batches.
 #include "xgrad/data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
+#include "columns.hpp"
 #include "messages.hpp"
 #include "xgrad/io.hpp"
 
@@ -72,16 +74,13 @@ void check_labels(const Matrix<T>& labels, std::size_t classes, const std::strin
     }
 }
 
+/// The examples order[from], …, order[from + n − 1] of d.
 template <class T>
-Dataset<T> take_columns(const Dataset<T>& d, const std::vector<std::size_t>& cols, std::size_t from, std::size_t n) {
+Dataset<T> take_columns(const Dataset<T>& d, const std::vector<std::size_t>& order, std::size_t from, std::size_t n) {
     Dataset<T> out;
     out.classes = d.classes;
-    out.X = Matrix<T>({d.X.shape()[0], n});
-    out.Y = Matrix<T>({d.Y.shape()[0], n});
-    for (std::size_t j = 0; j < n; ++j) {
-        for (std::size_t r = 0; r < d.X.shape()[0]; ++r) out.X(r, j) = d.X(r, cols[from + j]);
-        for (std::size_t r = 0; r < d.Y.shape()[0]; ++r) out.Y(r, j) = d.Y(r, cols[from + j]);
-    }
+    detail::gather_columns(d.X, order.data() + from, n, out.X);
+    detail::gather_columns(d.Y, order.data() + from, n, out.Y);
     return out;
 }
 
@@ -272,24 +271,63 @@ void MiniBatches<T>::start_epoch() {
 }
 
 template <class T>
-bool MiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
+std::pair<Var<T>, Var<T>> MiniBatches<T>::inputs(Graph<T>& g, const std::string& x_name,
+                                                 const std::string& y_name) const {
+    // The first min(batch_size, m) stored columns: a full batch's shape, and nothing consumed.
+    const std::size_t b = std::min(batch_, m_);
+    std::vector<std::size_t> first(b);
+    for (std::size_t j = 0; j < b; ++j) first[j] = j;
+    Matrix<T> Xb, Yb;
+    detail::gather_columns(X_, first.data(), b, Xb);
+    detail::gather_columns(Y_, first.data(), b, Yb);
+    Var<T> X = g.input(Xb, x_name);
+    return {X, g.input(Yb, y_name)};
+}
+
+template <class T>
+EpochRange<MiniBatches<T>> MiniBatches<T>::next_epoch() {
+    if (pos_ != 0) {
+        throw ValueError("MiniBatches::next_epoch: epoch " + std::to_string(epoch_) + " is partly given out (" +
+                         std::to_string(pos_) + " of " + std::to_string(m_) +
+                         " examples, by next() or by a loop over next_epoch() left early); finish it with "
+                         "next() until it returns false, so that no example is skipped");
+    }
+    return EpochRange<MiniBatches<T>>(*this);
+}
+
+template <class T>
+const std::size_t* MiniBatches<T>::take(std::size_t& b) {
     if (pos_ >= m_) {
         ++epoch_;
         start_epoch();
-        return false;
+        return nullptr;
     }
-    const std::size_t b = std::min(batch_, m_ - pos_);
-    const std::size_t nx = X_.shape()[0], ny = Y_.shape()[0];
-    ensure_shape(Xb, Shape{nx, b});
-    ensure_shape(Yb, Shape{ny, b});
+    b = std::min(batch_, m_ - pos_);
     const std::size_t* cols = order_.data() + pos_;
-    for (std::size_t r = 0; r < nx; ++r) {
-        for (std::size_t j = 0; j < b; ++j) Xb(r, j) = X_(r, cols[j]);
-    }
-    for (std::size_t r = 0; r < ny; ++r) {
-        for (std::size_t j = 0; j < b; ++j) Yb(r, j) = Y_(r, cols[j]);
-    }
     pos_ += b;
+    return cols;
+}
+
+template <class T>
+bool MiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
+    std::size_t b = 0;
+    const std::size_t* cols = take(b);
+    if (!cols) return false;
+    detail::gather_columns(X_, cols, b, Xb);
+    detail::gather_columns(Y_, cols, b, Yb);
+    return true;
+}
+
+template <class T>
+bool MiniBatches<T>::advance() {
+    std::size_t b = 0;
+    const std::size_t* cols = take(b);
+    if (!cols) return false;
+    in_last_ = b < batch_;
+    Batch<T>& batch = in_last_ ? last_ : full_;
+    detail::gather_columns(X_, cols, b, batch.X);
+    detail::gather_columns(Y_, cols, b, batch.Y);
+    batch.columns.assign(cols, cols + b);
     return true;
 }
 

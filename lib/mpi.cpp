@@ -8,6 +8,7 @@
 #include <exception>
 #include <string>
 
+#include "columns.hpp"
 #include "xgrad/error.hpp"
 
 namespace xg {
@@ -162,25 +163,64 @@ ShardedMiniBatches<T>::ShardedMiniBatches(const Matrix<T>& X_local, const Matrix
                          to_string(shape_of(Y_local)) + "]");
     }
     mine_.reserve(std::min(batch_size, shard.size()));
+    batch_.columns.reserve(std::min(batch_size, shard.size()));
 }
 
 template <class T>
-bool ShardedMiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
+std::pair<Var<T>, Var<T>> ShardedMiniBatches<T>::inputs(Graph<T>& g, const std::string& x_name,
+                                                        const std::string& y_name) const {
+    const std::size_t b = std::min(batches_.batch_size(), shard_.size());
+    if (b == 0) {
+        throw ShapeError("ShardedMiniBatches::inputs: the shard [" + std::to_string(shard_.begin) + ", " +
+                         std::to_string(shard_.end) + ") holds no columns to make the input leaves of");
+    }
+    std::vector<std::size_t> first(b);
+    for (std::size_t j = 0; j < b; ++j) first[j] = j;
+    Matrix<T> Xb, Yb;
+    detail::gather_columns(X_, first.data(), b, Xb);
+    detail::gather_columns(Y_, first.data(), b, Yb);
+    Var<T> X = g.input(Xb, x_name);
+    return {X, g.input(Yb, y_name)};
+}
+
+template <class T>
+EpochRange<ShardedMiniBatches<T>> ShardedMiniBatches<T>::next_epoch() {
+    if (batches_.position() != 0) {
+        throw ValueError("ShardedMiniBatches::next_epoch: epoch " + std::to_string(batches_.epoch()) +
+                         " is partly given out (" + std::to_string(batches_.position()) + " of " +
+                         std::to_string(batches_.examples()) +
+                         " examples, by next() or by a loop over next_epoch() left early); finish it with "
+                         "next() until it returns false, so that no example is skipped");
+    }
+    return EpochRange<ShardedMiniBatches<T>>(*this);
+}
+
+template <class T>
+bool ShardedMiniBatches<T>::take() {
     if (!batches_.next(batch_index_, unused_)) return false;
     mine_.clear();
     for (double c : batch_index_) {
         const std::size_t j = std::size_t(c);
         if (j >= shard_.begin && j < shard_.end) mine_.push_back(j - shard_.begin);
     }
-    const std::size_t nx = X_.shape()[0], ny = Y_.shape()[0], n = mine_.size();
-    ensure_shape(Xb, Shape{nx, n});
-    ensure_shape(Yb, Shape{ny, n});
-    for (std::size_t r = 0; r < nx; ++r) {
-        for (std::size_t j = 0; j < n; ++j) Xb(r, j) = X_(r, mine_[j]);
-    }
-    for (std::size_t r = 0; r < ny; ++r) {
-        for (std::size_t j = 0; j < n; ++j) Yb(r, j) = Y_(r, mine_[j]);
-    }
+    return true;
+}
+
+template <class T>
+bool ShardedMiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
+    if (!take()) return false;
+    detail::gather_columns(X_, mine_.data(), mine_.size(), Xb);
+    detail::gather_columns(Y_, mine_.data(), mine_.size(), Yb);
+    return true;
+}
+
+template <class T>
+bool ShardedMiniBatches<T>::advance() {
+    if (!take()) return false;
+    detail::gather_columns(X_, mine_.data(), mine_.size(), batch_.X);
+    detail::gather_columns(Y_, mine_.data(), mine_.size(), batch_.Y);
+    batch_.columns.resize(mine_.size());
+    for (std::size_t j = 0; j < mine_.size(); ++j) batch_.columns[j] = shard_.begin + mine_[j];
     return true;
 }
 

@@ -230,3 +230,62 @@ TEST_CASE("an input made with requires_grad gets a gradient, and the checker che
     xg::check_gradients(g, J, {X});
     CHECK(X.value() == x0);  // restored
 }
+
+TEST_CASE("detach: the checker differentiates what backward() does, so a correct graph passes") {
+    std::mt19937_64 rng(41);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(3, 3, rng), "W");
+    auto V = g.parameter(randn(3, 2, rng), "V");
+    auto X = g.input(randn(3, 2, rng), "X", true);
+
+    // J = Σ C ⊙ (W ⊙ detach(W)) V: backward() gives dW = (C Vᵀ) ⊙ W (detach(W)
+    // is a constant), where differences that see through detach give twice that.
+    auto C = g.input(randn(3, 2, rng), "C");
+    auto J = sum(C * matmul(W * xg::detach(W), V)).named("J");
+    const xg::GradCheckReport r = xg::check_gradients(g, J);
+    INFO(r.str());
+    CHECK(r.ok());
+    REQUIRE(r.entries.size() == 2);
+    CHECK(r.entries[0].max_rel_err < 1e-7);
+
+    // A frozen first layer, as in transfer learning: W's gradient is 0, and so
+    // is the difference, while V and the data X (through the live path) check.
+    auto frozen = xg::detach(tanh(matmul(W, X)));
+    auto J2 = weighted_sum(tanh(matmul(xg::transpose(V), frozen) + matmul(xg::transpose(V), X)), rng).named("J2");
+    const xg::GradCheckReport r2 = xg::check_gradients(g, J2, {W, V, X});
+    INFO(r2.str());
+    CHECK(r2.ok());
+    REQUIRE(r2.entries.size() == 3);
+    CHECK(r2.entries[0].name == "W");
+    CHECK(r2.entries[0].max_abs_err == 0.0);  // neither backward() nor the differences move W
+    CHECK(r2.entries[2].name == "X");
+    g.backward(J2);
+    CHECK(g.has_grad(X.id()));
+
+    // The values are as they were, and a replay still sees through nothing new.
+    const Matrix<double> j2 = J2.value();
+    g.forward();
+    CHECK(J2.value() == j2);
+}
+
+TEST_CASE("detach: a wrong backward after a detach is still caught") {
+    std::mt19937_64 rng(43);
+    xg::Graph<double> g;
+    auto W = g.parameter(randn(2, 3, rng), "W");
+    auto X = g.input(randn(3, 4, rng), "X");
+    auto C = g.input(randn(2, 4, rng), "C");
+    auto Z = matmul(W, X);
+    // softsign with the square forgotten, fed by a live path and a detached one.
+    auto J = sum(C * (softsign(Z, Bug::no_square) + xg::detach(Z) * Z)).named("J");
+    const xg::GradCheckReport r = xg::check_gradients(g, J);
+    INFO(r.str());
+    CHECK_FALSE(r.ok());
+    REQUIRE(r.entries.size() == 1);
+    CHECK(r.entries[0].max_rel_err > 1e-2);
+
+    // The same with a correct softsign passes.
+    auto J_right = sum(C * (softsign(Z) + xg::detach(Z) * Z)).named("J_right");
+    const xg::GradCheckReport right = xg::check_gradients(g, J_right);
+    INFO(right.str());
+    CHECK(right.ok());
+}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
 
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
@@ -196,6 +197,139 @@ TEST_CASE("MiniBatches: each example once per epoch, a last partial batch, a new
     const Matrix<double> Y9 = xt::zeros<double>({1, 9});
     CHECK_THROWS_AS(xg::MiniBatches<double>(X, Y9, 4), xg::ShapeError);
     CHECK_THROWS_AS(xg::MiniBatches<double>(X, Y, 0), xg::ValueError);
+}
+
+TEST_CASE("MiniBatches::next_epoch: each example exactly once per epoch, the same batches as next()") {
+    std::mt19937_64 rng(21);
+    const Matrix<double> X = randn(3, 10, rng);
+    Matrix<double> Y({2, 10});
+    for (std::size_t j = 0; j < 10; ++j) Y(0, j) = double(j), Y(1, j) = double(100 + j);
+    for (bool shuffle : {true, false}) {
+        CAPTURE(shuffle);
+        xg::MiniBatches<double> batches(X, Y, 4, 3, shuffle);
+        xg::MiniBatches<double> stepped(X, Y, 4, 3, shuffle);  // the same, one next() at a time
+        Matrix<double> Xb, Yb;
+        for (std::size_t epoch = 0; epoch < 3; ++epoch) {
+            CHECK(batches.epoch() == epoch);
+            const std::vector<std::size_t> order = batches.order();
+            std::vector<std::size_t> sizes, seen;
+            for (const xg::Batch<double>& batch : batches.next_epoch()) {
+                CHECK(batches.position() == seen.size() + batch.size());
+                sizes.push_back(batch.size());
+                REQUIRE(batch.X.shape()[1] == batch.size());
+                REQUIRE(batch.Y.shape()[1] == batch.size());
+                for (std::size_t j = 0; j < batch.size(); ++j) {
+                    const std::size_t k = batch.columns[j];
+                    seen.push_back(k);
+                    CHECK(batch.Y(0, j) == double(k));  // the columns are the examples the batch holds
+                    CHECK(batch.Y(1, j) == 100.0 + double(k));
+                    for (std::size_t r = 0; r < 3; ++r) CHECK(batch.X(r, j) == X(r, k));
+                }
+                REQUIRE(stepped.next(Xb, Yb));
+                CHECK(Xb == batch.X);
+                CHECK(Yb == batch.Y);
+            }
+            CHECK_FALSE(stepped.next(Xb, Yb));
+            CHECK(sizes == std::vector<std::size_t>{4, 4, 2});  // the smaller last batch too
+            CHECK(seen == order);
+            std::vector<std::size_t> sorted = seen;
+            std::sort(sorted.begin(), sorted.end());
+            CHECK(sorted == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+            CHECK(batches.epoch() == epoch + 1);  // passing the last batch ended the epoch
+            CHECK(batches.position() == 0);
+        }
+    }
+    // One batch holding everything, and a batch larger than the data set.
+    for (std::size_t b : {10, 25}) {
+        xg::MiniBatches<double> whole(X, Y, b, 1);
+        std::size_t n = 0;
+        for (const auto& batch : whole.next_epoch()) n += batch.size();
+        CHECK(n == 10);
+        CHECK(whole.batches() == 1);
+    }
+}
+
+TEST_CASE("MiniBatches::inputs: the graph's leaves without using up a batch; the loop skips nothing") {
+    const xg::Dataset<double> d = xg::flower(100, 4);
+    xg::MiniBatches<double> batches(d.X, d.Y, 32, 5);
+    xg::MiniBatches<double> twin(d.X, d.Y, 32, 5);
+    xg::Graph<double> g;
+    auto [X, Y] = batches.inputs(g);
+    CHECK(X.name() == "X");
+    CHECK(Y.name() == "Y");
+    CHECK(X.shape() == xg::Shape{2, 32});  // a full batch's shape: the first 32 examples as stored
+    CHECK(Y.shape() == xg::Shape{1, 32});
+    CHECK(X.value()(1, 31) == d.X(1, 31));
+    CHECK(batches.position() == 0);  // nothing used up: the first epoch is whole
+    CHECK(batches.order() == twin.order());
+
+    // Train through the leaves: each epoch's batches, 32, 32, 32 and 4, all reach the graph.
+    const xg::TwoLayerParams<double> p = xg::init_two_layer<double>(2, 3, 1, 7);
+    auto J = binary_cross_entropy(xg::two_layer_forward(g, X, p).A2, Y);
+    Matrix<double> Xb, Yb;
+    for (int epoch = 0; epoch < 2; ++epoch) {
+        std::vector<std::size_t> count(100, 0);
+        std::size_t steps = 0;
+        for (const auto& batch : batches.next_epoch()) {
+            g.set_value(X, batch.X);
+            g.set_value(Y, batch.Y);
+            g.forward();
+            g.backward(J);
+            REQUIRE(twin.next(Xb, Yb));
+            CHECK(X.value() == Xb);  // the graph trains on exactly the batch next() would give
+            for (std::size_t j : batch.columns) ++count[j];
+            ++steps;
+        }
+        CHECK_FALSE(twin.next(Xb, Yb));
+        CHECK(steps == 4);
+        CHECK(X.shape() == xg::Shape{2, 4});  // the last, smaller batch went in
+        CHECK(std::all_of(count.begin(), count.end(), [](std::size_t c) { return c == 1; }));
+    }
+    // Names of one's own, and fewer examples than a batch.
+    xg::MiniBatches<double> few(d.X, d.Y, 500);
+    xg::Graph<double> h;
+    auto [A, B] = few.inputs(h, "A", "labels");
+    CHECK(A.name() == "A");
+    CHECK(B.name() == "labels");
+    CHECK(A.shape() == xg::Shape{2, 100});
+}
+
+TEST_CASE("MiniBatches::next_epoch refuses an epoch partly given out, so that no batch is skipped") {
+    const xg::Dataset<double> d = xg::flower(40, 2);
+    xg::MiniBatches<double> batches(d.X, d.Y, 16, 1);
+    Matrix<double> Xb, Yb;
+    // The old trap: a batch taken with next() to build a graph on, then the epoch's loop.
+    REQUIRE(batches.next(Xb, Yb));
+    const std::string msg = message_of<xg::ValueError>([&] { batches.next_epoch(); });
+    CHECK(contains(msg, "MiniBatches::next_epoch: epoch 0 is partly given out (16 of 40 examples"));
+    CHECK(contains(msg, "finish it with next() until it returns false"));
+    while (batches.next(Xb, Yb)) {
+    }
+    CHECK(batches.epoch() == 1);
+    std::size_t n = 0;
+    for (const auto& batch : batches.next_epoch()) n += batch.size();
+    CHECK(n == 40);
+
+    // A loop left early leaves the epoch unfinished: the next range refuses too.
+    for (const auto& batch : batches.next_epoch()) {
+        CHECK(batch.size() == 16);
+        break;
+    }
+    CHECK_THROWS_AS(batches.next_epoch(), xg::ValueError);
+}
+
+TEST_CASE("MiniBatches::next_epoch: a full batch and the smaller last one keep their buffers") {
+    std::mt19937_64 rng(22);
+    const Matrix<double> X = randn(2, 10, rng), Y = randn(1, 10, rng);
+    xg::MiniBatches<double> batches(X, Y, 4, 0);
+    std::vector<const double*> first, second;
+    for (std::vector<const double*>* seen : {&first, &second}) {
+        for (const auto& batch : batches.next_epoch()) seen->push_back(batch.X.data());
+    }
+    REQUIRE(first.size() == 3);
+    CHECK(first == second);      // epoch after epoch, the same buffers
+    CHECK(first[0] == first[1]);  // both full batches in one
+    CHECK(first[2] != first[0]);  // the last one in its own
 }
 
 TEST_CASE("load_dataset reads X and Y from .npy or CSV and checks them, naming the file") {

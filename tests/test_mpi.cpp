@@ -214,6 +214,77 @@ TEST_CASE("ShardedMiniBatches: the ranks' parts of each batch make up MiniBatche
     CHECK_THROWS_AS(mpi::ShardedMiniBatches<double>(none, none, mpi::ColumnRange{0, 0}, 0, 10), xg::ShapeError);
 }
 
+TEST_CASE("ShardedMiniBatches::next_epoch: every rank's part of each batch, each example of the shard once") {
+    // Computed here for every rank (no communication), against MiniBatches' epoch.
+    const xg::Dataset<double> d = xg::spirals<double>(47, 3, 1);
+    const std::size_t m = d.size();
+    for (int ranks : {1, 2, 5}) {
+        CAPTURE(ranks);
+        xg::MiniBatches<double> whole(d.X, d.Y, 8, 7);
+        std::vector<Matrix<double>> Xs, Ys;
+        std::vector<mpi::ColumnRange> shards;
+        for (int r = 0; r < ranks; ++r) {
+            shards.push_back(mpi::shard_range(m, r, ranks));
+            Xs.push_back(columns(d.X, shards.back()));
+            Ys.push_back(columns(d.Y, shards.back()));
+        }
+        std::vector<std::unique_ptr<mpi::ShardedMiniBatches<double>>> parts;
+        for (std::size_t r = 0; r < std::size_t(ranks); ++r) {
+            parts.push_back(std::make_unique<mpi::ShardedMiniBatches<double>>(Xs[r], Ys[r], shards[r], m, 8, 7));
+        }
+        // The leaves: the shard's first min(8, m_r) columns, nothing used up.
+        for (std::size_t r = 0; r < std::size_t(ranks); ++r) {
+            xg::Graph<double> g;
+            auto [X, Y] = parts[r]->inputs(g);
+            CHECK(X.shape() == xg::Shape{2, std::min<std::size_t>(8, shards[r].size())});
+            CHECK(X.value()(0, 0) == d.X(0, shards[r].begin));
+            CHECK(Y.shape().cols == X.shape().cols);
+            CHECK(parts[r]->position() == 0);
+        }
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            // Each rank's epoch, batch by batch.
+            std::vector<std::vector<std::vector<std::size_t>>> got(static_cast<std::size_t>(ranks));
+            for (std::size_t r = 0; r < std::size_t(ranks); ++r) {
+                for (const xg::Batch<double>& part : parts[r]->next_epoch()) {
+                    REQUIRE(part.X.shape()[1] == part.size());
+                    for (std::size_t j = 0; j < part.size(); ++j) {
+                        const std::size_t k = part.columns[j];  // an index of the whole data set, in the shard
+                        REQUIRE(k >= shards[r].begin);
+                        REQUIRE(k < shards[r].end);
+                        CHECK(part.X(1, j) == d.X(1, k));
+                        CHECK(part.Y(0, j) == d.Y(0, k));
+                    }
+                    got[r].push_back(part.columns);
+                }
+                CHECK(parts[r]->epoch() == std::size_t(epoch + 1));
+            }
+            // Every rank iterated the same batches, and together they are MiniBatches' batches.
+            std::size_t b = 0;
+            for (const xg::Batch<double>& batch : whole.next_epoch()) {
+                std::vector<std::size_t> joined;
+                for (std::size_t r = 0; r < std::size_t(ranks); ++r) {
+                    REQUIRE(got[r].size() == whole.batches());
+                    joined.insert(joined.end(), got[r][b].begin(), got[r][b].end());
+                }
+                std::vector<std::size_t> want = batch.columns;
+                std::sort(want.begin(), want.end());
+                std::sort(joined.begin(), joined.end());
+                CHECK(joined == want);
+                ++b;
+            }
+        }
+    }
+    // An epoch partly given out by next() is refused; an empty shard has no leaves to make.
+    mpi::ShardedMiniBatches<double> one(d.X, d.Y, mpi::ColumnRange{0, m}, m, 10, 3);
+    Matrix<double> Xb, Yb;
+    REQUIRE(one.next(Xb, Yb));
+    CHECK_THROWS_AS(one.next_epoch(), xg::ValueError);
+    const Matrix<double> none({std::size_t(2), std::size_t(0)}), none_y({std::size_t(1), std::size_t(0)});
+    mpi::ShardedMiniBatches<double> empty(none, none_y, mpi::ColumnRange{5, 5}, m, 10, 3);
+    xg::Graph<double> g;
+    CHECK_THROWS_AS(empty.inputs(g), xg::ShapeError);
+}
+
 TEST_CASE("Context: rank and size as MPI says; sum and weighted_mean over the ranks") {
     int rank = -1, size = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -314,17 +385,15 @@ TEST_CASE("deep network, Adam on sharded mini-batches = one-process mini-batches
         const xg::Sequential<double> ref = make_model();
         std::vector<double> ref_costs;
         {
+            xg::MiniBatches<double> batches(d.X, d.Y, batch, 9);
             xg::Graph<double> g;
-            auto X = g.input(d.X, "X");
-            auto Y = g.input(d.Y, "Y");
+            auto [X, Y] = batches.inputs(g);
             auto J = xg::softmax_cross_entropy(ref(X), Y);
             xg::Adam<double> opt(ref.parameters(), 0.01);
-            xg::MiniBatches<double> batches(d.X, d.Y, batch, 9);
-            Matrix<double> Xb, Yb;
             for (std::size_t e = 0; e < epochs; ++e) {
-                while (batches.next(Xb, Yb)) {
-                    g.set_value(X, Xb);
-                    g.set_value(Y, Yb);
+                for (const xg::Batch<double>& b : batches.next_epoch()) {
+                    g.set_value(X, b.X);
+                    g.set_value(Y, b.Y);
                     g.forward();
                     g.backward(J);
                     opt.step();
@@ -339,22 +408,22 @@ TEST_CASE("deep network, Adam on sharded mini-batches = one-process mini-batches
         std::vector<double> costs;
         std::size_t empty_parts = 0;
         {
+            mpi::ShardedMiniBatches<double> batches(Xs, Ys, shard, m, batch, 9);
             xg::Graph<double> g;
-            auto X = g.input(Xs, "X");
-            auto Y = g.input(Ys, "Y");
+            auto [X, Y] = batches.inputs(g);
             auto J = xg::softmax_cross_entropy(model(X), Y);
             mpi::DataParallel<double> dp(ctx(), model.parameters());
             dp.broadcast_parameters();
             xg::Adam<double> opt(model.parameters(), 0.01);
-            mpi::ShardedMiniBatches<double> batches(Xs, Ys, shard, m, batch, 9);
-            Matrix<double> Xb, Yb;
             for (std::size_t e = 0; e < epochs; ++e) {
-                while (batches.next(Xb, Yb)) {
-                    const std::size_t b = Xb.shape()[1];
+                std::vector<std::size_t> count(shard.size(), 0);
+                for (const xg::Batch<double>& part : batches.next_epoch()) {
+                    const std::size_t b = part.size();
+                    for (std::size_t j : part.columns) ++count[j - shard.begin];
                     double local = 0;
                     if (b > 0) {
-                        g.set_value(X, Xb);
-                        g.set_value(Y, Yb);
+                        g.set_value(X, part.X);
+                        g.set_value(Y, part.Y);
                         g.forward();
                         g.backward(J);
                         local = J.value()(0, 0);
@@ -364,6 +433,8 @@ TEST_CASE("deep network, Adam on sharded mini-batches = one-process mini-batches
                     costs.push_back(dp.allreduce_gradients(b, local));
                     opt.step();
                 }
+                // This rank trained on each example of its shard once.
+                CHECK(std::all_of(count.begin(), count.end(), [](std::size_t c) { return c == 1; }));
             }
             CHECK(dp.steps() == costs.size());
         }

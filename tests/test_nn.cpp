@@ -427,17 +427,19 @@ TEST_CASE_TEMPLATE("a deeper classifier trained with Adam on mini-batches reache
     const Matrix<T> X = xt::cast<T>(data64.X), Y = xt::cast<T>(data64.Y);
     xg::Sequential<T> model(2, /*seed=*/3);
     model.add(32, Activation::relu).add(32, Activation::relu).add(3, Activation::identity, xg::init::xavier());
+    xg::MiniBatches<T> batches(X, Y, 32, 4);
     xg::Graph<T> g;
-    auto Xv = g.input(X, "X"), Yv = g.input(Y, "Y");
+    auto [Xv, Yv] = batches.inputs(g);
     auto J = xg::softmax_cross_entropy(model(Xv), Yv);
     xg::Adam<T> opt(model.parameters(), 0.01);
-    xg::MiniBatches<T> batches(X, Y, 32, 4);
-    Matrix<T> Xb, Yb;
+    g.set_value(Xv, X);  // the initial loss over every example
+    g.set_value(Yv, Y);
+    g.forward();
     const double initial = double(J.value()(0, 0));
     for (int epoch = 0; epoch < 100; ++epoch) {
-        while (batches.next(Xb, Yb)) {
-            g.set_value(Xv, Xb);
-            g.set_value(Yv, Yb);
+        for (const xg::Batch<T>& batch : batches.next_epoch()) {
+            g.set_value(Xv, batch.X);
+            g.set_value(Yv, batch.Y);
             g.forward();
             g.backward(J);
             opt.step();

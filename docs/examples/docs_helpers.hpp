@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,42 @@ inline void print(const char* label, const xg::Matrix<double>& m) {
     }
     std::printf("%s\n", rows > 1 ? "]" : "");
 }
+
+/// The docs' own test of a mini-batch loop: add() the examples (a batch's
+/// `columns`) of each batch the loop trains on, and end_epoch() after each
+/// epoch. Unless the epoch held every example 0 … m−1 exactly once, the
+/// program prints what went wrong and exits with status 1, which fails the
+/// docs check.
+class EpochCoverage {
+public:
+    explicit EpochCoverage(std::size_t m) : seen_(m, 0) {}
+
+    void add(const std::vector<std::size_t>& columns) {
+        for (std::size_t j : columns) {
+            if (j >= seen_.size()) fail("example " + std::to_string(j) + " is not in the data set");
+            if (seen_[j]++) fail("example " + std::to_string(j) + " came twice");
+        }
+        count_ += columns.size();
+    }
+
+    void end_epoch() {
+        if (count_ != seen_.size()) {
+            fail(std::to_string(count_) + " of the " + std::to_string(seen_.size()) + " examples were trained on");
+        }
+        seen_.assign(seen_.size(), 0);
+        count_ = 0;
+        ++epochs_;
+    }
+
+private:
+    std::vector<unsigned> seen_;
+    std::size_t count_ = 0, epochs_ = 0;
+
+    [[noreturn]] void fail(const std::string& what) const {
+        std::fprintf(stderr, "epoch %zu does not visit every example once: %s\n", epochs_, what.c_str());
+        std::exit(1);
+    }
+};
 
 // A program that a page shows in parts: `program NAME` runs one section (the
 // output shown under that part of the page), `program` runs them all, each

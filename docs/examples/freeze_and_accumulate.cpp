@@ -6,16 +6,7 @@
 
 #include <xgrad/xgrad.hpp>
 
-namespace {
-
-xg::Matrix<double> columns(const xg::Matrix<double>& a, std::size_t from, std::size_t to) {
-    xg::Matrix<double> out({a.shape()[0], to - from});
-    for (std::size_t i = 0; i < a.shape()[0]; ++i)
-        for (std::size_t j = from; j < to; ++j) out(i, j - from) = a(i, j);
-    return out;
-}
-
-}  // namespace
+#include "docs_helpers.hpp"
 
 int main() {
     const xg::Dataset<double> data = xg::spirals(/*m=*/120, /*classes=*/3);
@@ -66,19 +57,22 @@ int main() {
     // accumulated batches, the other on one batch of all 120 examples.
     xg::Sequential<double> net({2, 16, 16, 3}, xg::Activation::relu, xg::Activation::identity, /*seed=*/2);
     xg::Sequential<double> twin({2, 16, 16, 3}, xg::Activation::relu, xg::Activation::identity, /*seed=*/2);
+    xg::MiniBatches<double> batches(data.X, data.Y, /*batch_size=*/40, /*seed=*/0, /*shuffle=*/false);
     xg::Graph<double> g;
-    auto X = g.input(columns(data.X, 0, 40), "X");
-    auto Y = g.input(columns(data.Y, 0, 40), "Y");
+    auto [X, Y] = batches.inputs(g);
     auto J = xg::softmax_cross_entropy(net(X), Y);
     xg::GradientDescent<double> opt(net.parameters(), 0.5);
+    docs::EpochCoverage coverage(data.size());
 
     opt.zero_grad();  // accumulate adds: start from zero
-    for (std::size_t from = 0; from < 120; from += 40) {
-        g.set_value(X, columns(data.X, from, from + 40));
-        g.set_value(Y, columns(data.Y, from, from + 40));
+    for (const xg::Batch<double>& batch : batches.next_epoch()) {  // 3 batches of 40, in order
+        g.set_value(X, batch.X);
+        g.set_value(Y, batch.Y);
         g.forward();
         g.backward(J, xg::GradMode::accumulate);  // W.grad() += this batch's mean gradient
+        coverage.add(batch.columns);  // this page's test: each example once
     }
+    coverage.end_epoch();
     const double accumulated = net.layer(2).W.grad()(0, 0);
     opt.step(1.0 / 3);  // the step of the mean of the three
 

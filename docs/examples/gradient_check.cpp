@@ -72,4 +72,11 @@ int main() {
         std::printf("caught GradientCheckError: %s %s\n", e.report().entries[0].name.c_str(),
                     e.report().ok() ? "passed" : "failed");
     }
+
+    // detach: a constant for backward(), and for the checker. J_d = Σ C ⊙ (Z ⊙ detach(Z)), Z = W X + b.
+    auto Z = matmul(W, X) + b;
+    auto J_d = sum(C * (Z * xg::detach(Z))).named("J_d");
+    std::printf("with detach: %s\n", xg::check_gradients(g, J_d).ok() ? "ok" : "FAILED");
+    auto J_dw = sum(C * (softsign(Z, true) + Z * xg::detach(Z))).named("J_dw");
+    std::printf("with detach and the wrong softsign: %s\n", xg::check_gradients(g, J_dw).ok() ? "ok" : "FAILED");
 }

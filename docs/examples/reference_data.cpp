@@ -68,13 +68,26 @@ void data_section() {
                 batches.batches());
     for (std::size_t k : batches.order()) std::printf(" %zu", k);
     std::printf("\n");
-    xg::Matrix<double> Xb, Yb;
-    while (batches.next(Xb, Yb)) std::printf("  a batch of %zu\n", Xb.shape()[1]);
+    xg::Graph<double> g;
+    auto [Xv, Yv] = batches.inputs(g);  // a full batch's shape; no batch used up
+    std::printf("input leaves %s [%s] and %s [%s]\n", Xv.name().c_str(), to_string(Xv.shape()).c_str(),
+                Yv.name().c_str(), to_string(Yv.shape()).c_str());
+    for (const xg::Batch<double>& batch : batches.next_epoch()) {
+        std::printf("  a batch of %zu: examples", batch.size());
+        for (std::size_t j : batch.columns) std::printf(" %zu", j);
+        std::printf("\n");
+    }
     std::printf("epochs done: %zu\n", batches.epoch());
 
     xg::MiniBatches<double> in_order(X, L, 4, 0, /*shuffle=*/false);
+    xg::Matrix<double> Xb, Yb;
     in_order.next(Xb, Yb);
     std::printf("unshuffled, first batch starts with example 0: %s\n", Xb(0, 0) == X(0, 0) ? "yes" : "no");
+    try {
+        for (const auto& batch : in_order.next_epoch()) std::printf("%zu\n", batch.size());
+    } catch (const xg::ValueError& e) {
+        std::printf("ValueError: %s\n", e.what());
+    }
 }
 
 void io_section() {

@@ -68,8 +68,13 @@ std::ostream& operator<<(std::ostream& os, const GradCheckReport& r);
 
 /// Check d loss / d p for every parameter leaf p of `g` (each once, in creation
 /// order). Runs forward() and backward(loss) once, then for each entry of each
-/// parameter replays forward() at v + h and v − h (2 replays per entry: keep
-/// graphs small). Afterwards every value is as before and the parameters'
+/// parameter replays, at v + h and v − h, a copy of `g` on the same Parameters
+/// (2 replays per entry: keep graphs small). In that copy each input an op
+/// does not differentiate (detach's, a loss's labels) is held at its present
+/// value wherever gradients could otherwise reach it: backward() treats it
+/// as a constant, so the finite differences do too, and a graph that
+/// detaches a part of itself is checked for what the engine differentiates.
+/// Afterwards every value is as before and the parameters'
 /// gradients are those of this backward(loss) (overwrite mode). A parameter
 /// the sweep does not reach is checked against a zero gradient.
 /// Throws GraphError when `loss` is not a 1 × 1 node of `g`; rethrows, with

@@ -1,18 +1,21 @@
 // xgrad — data: classic 2-D toy sets (seeded), a user's X/Y from files with
-// every check a training run needs, train/test splits, one-hot labels, and a
-// mini-batch iterator.
+// every check a training run needs, train/test splits, one-hot labels, and
+// mini-batches (an epoch at a time, each example once).
 //
 // Conventions: examples are columns. X is n_x × m; labels Y are one row of
 // class indices, 1 × m (for two classes, the 0/1 labels binary
 // cross-entropy takes); one_hot turns them into K × m.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "xgrad/error.hpp"
+#include "xgrad/graph.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -95,19 +98,91 @@ Dataset<T> load_dataset(const std::string& x_path, const std::string& y_path, st
 
 // ---- mini-batches ---------------------------------------------------------------------
 
+/// One mini-batch: b examples of a data set, their columns of X and of Y.
+template <class T>
+struct Batch {
+    Matrix<T> X;                       ///< n_x × b
+    Matrix<T> Y;                       ///< n_y × b
+    std::vector<std::size_t> columns;  ///< the data set's column of each of the b examples, in batch order
+
+    /// b, the number of examples.
+    std::size_t size() const { return columns.size(); }
+};
+
+/// One epoch of a batch source (MiniBatches, mpi::ShardedMiniBatches) as a
+/// single-pass range of `const Batch<T>&`: iterating it yields each batch
+/// of the epoch once, in order, and passing the last one ends the epoch
+/// (the source starts the next). What `next_epoch()` returns; the batch a
+/// loop sees lives in the source and is overwritten by the next one.
+template <class Source>
+class EpochRange {
+public:
+    using batch_type = typename Source::batch_type;
+
+    /// An input iterator over the epoch's batches.
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = batch_type;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const batch_type*;
+        using reference = const batch_type&;
+
+        iterator() = default;
+        reference operator*() const { return EpochRange::current(s_); }
+        pointer operator->() const { return &EpochRange::current(s_); }
+        /// The next batch; past the last one, the end (and the epoch is over).
+        iterator& operator++() {
+            if (!EpochRange::advance(s_)) s_ = nullptr;
+            return *this;
+        }
+        friend bool operator==(const iterator& a, const iterator& b) { return a.s_ == b.s_; }
+        friend bool operator!=(const iterator& a, const iterator& b) { return a.s_ != b.s_; }
+
+    private:
+        friend class EpochRange;
+        explicit iterator(Source* s) : s_(s) {}
+        Source* s_ = nullptr;
+    };
+
+    /// Takes the epoch's first batch.
+    iterator begin() { return iterator(advance(s_) ? s_ : nullptr); }
+    iterator end() { return iterator(); }
+
+private:
+    friend Source;
+    explicit EpochRange(Source& s) : s_(&s) {}
+    static bool advance(Source* s) { return s->advance(); }
+    static const batch_type& current(Source* s) { return s->current(); }
+    Source* s_;
+};
+
 /// Walks over the columns of X and Y in batches of `batch_size`, in a new
 /// random order each epoch (Rng(seed).permutation(m), then the next
 /// permutation of the same generator; or in order when `shuffle` is false).
 /// The last batch of an epoch holds the m mod batch_size examples left over.
 ///
+/// Train with it in one way, which visits every example once per epoch:
+/// make the graph's input leaves with inputs(g) (no batch is consumed), then
+/// loop over next_epoch() and set_value each batch into them:
+///
 ///     xg::MiniBatches<double> batches(X, Y, 64, seed);
+///     xg::Graph<double> g;
+///     auto [Xv, Yv] = batches.inputs(g);
+///     auto J = ...;  // the model and the loss on Xv, Yv
 ///     for (int epoch = 0; epoch < 10; ++epoch)
-///         while (batches.next(Xb, Yb)) { ... }
+///         for (const xg::Batch<double>& batch : batches.next_epoch()) {
+///             g.set_value(Xv, batch.X);
+///             g.set_value(Yv, batch.Y);
+///             ...
+///         }
 ///
 /// Holds references to X and Y: they must outlive the iterator.
 template <class T>
 class MiniBatches {
 public:
+    using batch_type = Batch<T>;
+
     /// ShapeError when X and Y have different numbers of columns or none;
     /// ValueError for a batch size of 0.
     MiniBatches(const Matrix<T>& X, const Matrix<T>& Y, std::size_t batch_size, std::uint32_t seed = 0,
@@ -116,9 +191,26 @@ public:
     MiniBatches(const Matrix<T>&, Matrix<T>&&, std::size_t, std::uint32_t = 0, bool = true) = delete;
     MiniBatches(Matrix<T>&&, Matrix<T>&&, std::size_t, std::uint32_t = 0, bool = true) = delete;
 
+    /// The graph's input leaves for these batches, named `x_name` and
+    /// `y_name`, made without consuming a batch. They hold the first
+    /// min(batch_size, m) examples as stored, a full batch's shape; only the
+    /// shape matters, since each step's set_value replaces the values.
+    std::pair<Var<T>, Var<T>> inputs(Graph<T>& g, const std::string& x_name = "X",
+                                     const std::string& y_name = "Y") const;
+
+    /// The next epoch's batches, each exactly once:
+    /// `for (const xg::Batch<T>& batch : batches.next_epoch())`. The range
+    /// starts the epoch when iterated and ends it after its last batch.
+    /// ValueError when the current epoch is partly given out (by next(), or
+    /// a loop over a range left early): finish it with next() first.
+    EpochRange<MiniBatches> next_epoch();
+
     /// Copy the next batch's columns into Xb (n_x × b) and Yb (n_y × b),
     /// resizing them only when b changes, and return true; at the end of an
     /// epoch return false without copying, and start the next epoch.
+    /// The step under next_epoch(), for loops that are not an epoch at a
+    /// time. Never call it to get a batch to build a graph on: that batch is
+    /// consumed, and the epoch's loop would skip it (inputs() makes the leaves).
     bool next(Matrix<T>& Xb, Matrix<T>& Yb);
 
     /// m, the number of examples.
@@ -129,10 +221,13 @@ public:
     std::size_t batches() const { return (m_ + batch_ - 1) / batch_; }
     /// Epochs completed so far.
     std::size_t epoch() const { return epoch_; }
+    /// Examples given out so far in the current epoch (0 at its start).
+    std::size_t position() const { return pos_; }
     /// The order of the examples in the current epoch.
     const std::vector<std::size_t>& order() const { return order_; }
 
 private:
+    friend class EpochRange<MiniBatches>;
     const Matrix<T>& X_;
     const Matrix<T>& Y_;
     std::size_t m_, batch_;
@@ -140,8 +235,13 @@ private:
     Rng rng_;
     std::vector<std::size_t> order_;
     std::size_t pos_ = 0, epoch_ = 0;
+    Batch<T> full_, last_;  // a full batch and the smaller last one: neither buffer is resized
+    bool in_last_ = false;  // the current batch is last_
 
     void start_epoch();
+    const std::size_t* take(std::size_t& b);  // the next batch's b columns, or nullptr: the epoch ends
+    bool advance();
+    const Batch<T>& current() const { return in_last_ ? last_ : full_; }
 };
 
 extern template class MiniBatches<float>;

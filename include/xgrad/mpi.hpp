@@ -41,6 +41,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "xgrad/data.hpp"
@@ -129,10 +131,13 @@ Matrix<T> shard_columns(const Matrix<T>& A, int rank, int ranks);
 /// The batches of column indices come from a MiniBatches over the indices
 /// 0 … m−1, so each rank keeps two arrays of m numbers, not the other
 /// ranks' examples. Holds references to X_local and Y_local, which must
-/// outlive it; not copyable.
+/// outlive it; not copyable. Train with it as with MiniBatches: the leaves
+/// from inputs(g), then `for (const xg::Batch<T>& batch : batches.next_epoch())`.
 template <class T>
 class ShardedMiniBatches {
 public:
+    using batch_type = Batch<T>;
+
     /// X_local (n_x × m_r) and Y_local (n_y × m_r) are the columns `shard`
     /// of the m-column data set. ShapeError when they do not have
     /// shard.size() columns or shard does not lie in [0, m); ValueError for
@@ -146,10 +151,24 @@ public:
     ShardedMiniBatches(const ShardedMiniBatches&) = delete;
     ShardedMiniBatches& operator=(const ShardedMiniBatches&) = delete;
 
+    /// This rank's input leaves, named `x_name` and `y_name`, made without
+    /// consuming a batch: they hold the shard's first min(batch_size, m_r)
+    /// columns (each step's set_value replaces them). ShapeError for an
+    /// empty shard.
+    std::pair<Var<T>, Var<T>> inputs(Graph<T>& g, const std::string& x_name = "X",
+                                     const std::string& y_name = "Y") const;
+
+    /// The next epoch's batches, as MiniBatches::next_epoch(): each batch
+    /// holds this rank's part (b_r ≥ 0 columns; `columns` are their indices
+    /// in the full data set), and every rank iterates the same number of
+    /// batches. ValueError when the current epoch is partly given out.
+    EpochRange<ShardedMiniBatches> next_epoch();
+
     /// This rank's columns of the next batch into Xb (n_x × b_r) and Yb
     /// (n_y × b_r), b_r ≥ 0, resized only when b_r changes; returns true.
     /// At the end of an epoch returns false (on every rank alike) and starts
-    /// the next epoch.
+    /// the next epoch. The step under next_epoch(); never call it to get a
+    /// batch to build a graph on (inputs() makes the leaves).
     bool next(Matrix<T>& Xb, Matrix<T>& Yb);
 
     /// Columns of the last batch over all ranks (Σ_r b_r).
@@ -158,15 +177,23 @@ public:
     std::size_t batches() const { return batches_.batches(); }
     std::size_t epoch() const { return batches_.epoch(); }
     std::size_t examples() const { return batches_.examples(); }
+    /// Examples of all ranks given out so far in the current epoch (0 at its start).
+    std::size_t position() const { return batches_.position(); }
 
 private:
+    friend class EpochRange<ShardedMiniBatches>;
     const Matrix<T>& X_;
     const Matrix<T>& Y_;
     ColumnRange shard_;
     Matrix<double> index_;        // 1 × m: 0, 1, …, m − 1
     MiniBatches<double> batches_;  // over index_: the one-process batches
     Matrix<double> batch_index_, unused_;
-    std::vector<std::size_t> mine_;
+    std::vector<std::size_t> mine_;  // this rank's part of the batch: local column indices
+    Batch<T> batch_;
+
+    bool take();  // the next batch's part into mine_; false ends the epoch
+    bool advance();
+    const Batch<T>& current() const { return batch_; }
 };
 
 // ---- data-parallel gradients ---------------------------------------------------------
