@@ -215,7 +215,6 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
     c.need_ = im.need.data();
     c.pass_ = im.pass.data();
     c.pass_scale_ = im.pass_scale.data();
-    c.scratch_ = &n.scratch;
     n.op->backward(c);
     for (std::uint32_t e = 0; e < v.edge_count; ++e) {
         const std::uint32_t j = edges[e].slot;
@@ -253,6 +252,11 @@ void Graph<T>::prepare_sink(std::uint32_t id, std::size_t j) {
 template <class T>
 void BackwardContext<T>::prepare_sink(std::size_t i) const {
     graph_->prepare_sink(node_, i);
+}
+
+template <class T>
+Matrix<T>& BackwardContext<T>::scratch(std::size_t k, Shape s) const {
+    return graph_->scratch_matrix(node_, k, s);
 }
 
 template <class T>

@@ -19,8 +19,22 @@ void Graph<T>::run_forward(std::uint32_t id) {
     c.in_ = views;
     c.n_in_ = n.inputs.size();
     c.out_ = view(n.value);
-    c.scratch_ = &n.scratch;
     n.op->forward(c);
+}
+
+template <class T>
+Matrix<T>& Graph<T>::scratch_matrix(std::uint32_t id, std::size_t k, Shape s) {
+    Node& n = impl_->nodes[id];
+    if (!n.scratch) n.scratch = std::make_unique<std::deque<Matrix<T>>>();
+    if (n.scratch->size() <= k) n.scratch->resize(k + 1);
+    Matrix<T>& m = (*n.scratch)[k];
+    ensure_shape(m, s);
+    return m;
+}
+
+template <class T>
+Matrix<T>& ForwardContext<T>::scratch(std::size_t k, Shape s) const {
+    return const_cast<Graph<T>*>(graph_)->scratch_matrix(node_, k, s);
 }
 
 template <class T>
@@ -194,6 +208,7 @@ bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
 
 #define XG_INSTANTIATE(T)                                                         \
     template void Graph<T>::run_forward(std::uint32_t);                           \
+    template Matrix<T>& Graph<T>::scratch_matrix(std::uint32_t, std::size_t, Shape); \
     template void Graph<T>::set_value(Var<T>, const Matrix<T>&);                  \
     template void Graph<T>::check_not_empty_value(Shape, const std::string&) const; \
     template void Graph<T>::check_leaf_shapes();                                  \

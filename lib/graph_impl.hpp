@@ -27,7 +27,9 @@ struct Graph<T>::Node {
     Matrix<T> value;                  // inputs and op nodes (parameters keep theirs)
     Matrix<T> grad;                   // op nodes (parameters keep theirs)
     Parameter<T> param;               // parameter leaves
-    std::deque<Matrix<T>> scratch;    // the op's own scratch (references stay valid as it grows)
+    // The op's own scratch matrices, made on the op's first request (most ops
+    // have none); a deque, so references stay valid as it grows.
+    std::unique_ptr<std::deque<Matrix<T>>> scratch;
     std::vector<Matrix<T>> bscratch;  // per input: gradient before un-broadcasting
     bool requires_grad = false;
     Node* grad_alias = nullptr;       // op node whose grad buffer this node shares (the plan's grad_owner)

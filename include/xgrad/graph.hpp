@@ -241,6 +241,7 @@ private:
     Var<T> add_leaf(NodeKind kind, const std::string& name, const Matrix<T>* value, const Parameter<T>* p,
                     bool requires_grad);
     void run_forward(std::uint32_t id);
+    Matrix<T>& scratch_matrix(std::uint32_t id, std::size_t k, Shape s);
     void check_leaf_shapes();
     void check_not_empty_value(Shape s, const std::string& name) const;
     void check_leaves_current(const BackwardPlan& plan) const;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,7 +102,6 @@ private:
     const ConstView<T>* in_ = nullptr;
     std::size_t n_in_ = 0;
     MutView<T> out_;
-    std::deque<Matrix<T>>* scratch_ = nullptr;  // a deque: growing it keeps earlier scratch references valid
 };
 
 /// What an op's backward sees: inputs, output, the gradient g arriving at the
@@ -151,7 +149,6 @@ private:
     const char* need_ = nullptr;  // 1 where input i needs a gradient
     char* pass_ = nullptr;        // 1 where the op asked for a pass-through
     T* pass_scale_ = nullptr;
-    std::deque<Matrix<T>>* scratch_ = nullptr;  // a deque: growing it keeps earlier scratch references valid
 };
 
 /// The interface of every op, built-in or user-defined.
@@ -194,21 +191,5 @@ public:
     /// is false, which is always safe.
     virtual bool gradient_is_identity(std::size_t /*i*/) const { return false; }
 };
-
-template <class T>
-Matrix<T>& ForwardContext<T>::scratch(std::size_t k, Shape s) const {
-    if (scratch_->size() <= k) scratch_->resize(k + 1);
-    Matrix<T>& m = (*scratch_)[k];
-    ensure_shape(m, s);
-    return m;
-}
-
-template <class T>
-Matrix<T>& BackwardContext<T>::scratch(std::size_t k, Shape s) const {
-    if (scratch_->size() <= k) scratch_->resize(k + 1);
-    Matrix<T>& m = (*scratch_)[k];
-    ensure_shape(m, s);
-    return m;
-}
 
 }  // namespace xg
