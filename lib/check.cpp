@@ -158,6 +158,14 @@ GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::v
     Graph<double>& rg = replica.g;
     const Var<double> rloss = replica.vars[loss.id()];
 
+    // A parameter is perturbed in place (the replica reads it), which counts
+    // as a write for g's leaf versions; every entry is restored bit for bit
+    // before this returns or throws, so g's values from the forward() above
+    // still hold, and g accepts its leaves as they are on every way out.
+    struct AcceptOnExit {
+        Graph<double>& g;
+        ~AcceptOnExit() { g.accept_changed_leaves(); }
+    } accept_on_exit{g};
     GradCheckReport report;
     report.options = options;
     for (std::size_t i = 0; i < ids.size(); ++i) {
