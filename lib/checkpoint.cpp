@@ -103,6 +103,63 @@ void remove_generation(const std::string& folder, Steps* steps) {
     ::rmdir(folder.c_str());
 }
 
+/// What a checkpoint folder holds before a save: the generations (the
+/// current one, and any an interrupted save left), the highest generation
+/// number, temporary manifests, and the files of the old layout to remove
+/// once the new checkpoint is in place.
+struct Survey {
+    std::vector<std::string> generations, temporaries, old_files;
+    std::uint64_t top = 0;
+};
+
+/// Survey `dir` for a save of `params`. Throws IoError, before anything is
+/// written, for a manifest in place that cannot be replaced or is not xgrad's.
+template <class T>
+Survey survey(const std::string& dir, const std::vector<Parameter<T>>& params) {
+    Survey out;
+    const std::string manifest = join(dir, detail::manifest_name);
+    const auto is_file = [](const std::string& path) {
+        struct stat st;
+        return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    };
+    // Files of the old layout: in a folder without a manifest, DIR/NAME.npy
+    // of each name saved; else those the manifest says are still to be removed.
+    struct stat st;
+    if (::stat(manifest.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) io_fail(manifest, "cannot replace: is a directory, not a file");
+        const std::string text = detail::InFile(manifest).read_all();
+        if (!detail::looks_like_manifest(text)) {
+            io_fail(manifest, "is not an xgrad checkpoint manifest, and save_parameters does not replace a file "
+                              "it did not write");
+        }
+        try {
+            for (const std::string& f : detail::parse_manifest(manifest, text).old_layout_files) {
+                if (is_file(join(dir, f))) out.old_files.push_back(f);
+            }
+        } catch (const IoError&) {
+            // A damaged manifest is replaced all the same; its list is lost.
+        }
+    } else {
+        for (const Parameter<T>& p : params) {
+            if (is_file(join(dir, p.name() + ".npy"))) out.old_files.push_back(p.name() + ".npy");
+        }
+    }
+    const std::string tmp_prefix = "." + std::string(detail::manifest_name) + ".";
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        std::uint64_t n = 0;
+        if (detail::generation_number(name, n)) {
+            out.top = std::max(out.top, n);
+            out.generations.push_back(name);
+        } else if (name.compare(0, tmp_prefix.size(), tmp_prefix) == 0 && it->path().extension() == ".tmp") {
+            out.temporaries.push_back(name);
+        }
+    }
+    if (ec) io_fail(dir, "cannot list the folder: " + ec.message());
+    return out;
+}
+
 /// The manifest of the checkpoint in `dir`; nothing when there is none.
 std::optional<detail::Manifest> read_manifest(const std::string& dir) {
     const std::string path = join(dir, detail::manifest_name);
@@ -172,6 +229,7 @@ const CheckpointFile* CheckpointInfo::find(const std::string& name) const {
     return find_file(files, name);
 }
 
+// The manifest's list, or the .npy files of a folder of the old layout.
 CheckpointInfo checkpoint_info(const std::string& dir) {
     CheckpointInfo info;
     if (const std::optional<detail::Manifest> m = read_manifest(dir)) {
@@ -186,7 +244,7 @@ CheckpointInfo checkpoint_info(const std::string& dir) {
     if (!fs::is_directory(dir, ec)) io_fail(dir, fs::exists(dir, ec) ? "is not a folder" : "no such folder");
     std::vector<std::string> names;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string file = it->path().filename().string(), name = it->path().stem().string();
+        const std::string name = it->path().stem().string();
         std::error_code e2;
         if (it->path().extension() == ".npy" && detail::parameter_name_problem(name).empty() &&
             it->is_regular_file(e2)) {
@@ -206,6 +264,8 @@ CheckpointInfo checkpoint_info(const std::string& dir) {
     return info;
 }
 
+// The new generation in full beside the current one, then one rename of the
+// manifest (the switch), then the old generation removed.
 template <class T>
 void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& params) {
     check_names(params, "save_parameters");
@@ -213,54 +273,9 @@ void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
     fs::create_directories(dir, ec);
     if (ec) io_fail(dir, "cannot create the folder: " + ec.message());
 
-    // Before writing anything: a manifest in place that cannot be replaced,
-    // or that is not xgrad's, stops the save.
+    const Survey now = survey<T>(dir, params);
     const std::string manifest = join(dir, detail::manifest_name);
-    const auto is_file = [](const std::string& path) {
-        struct stat st;
-        return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-    };
-    // Files of the old layout to remove once the new checkpoint is in place:
-    // in a folder without a manifest, DIR/NAME.npy of each name saved; else
-    // those the current manifest says a save still has to remove.
-    std::vector<std::string> old_files;
-    struct stat st;
-    if (::stat(manifest.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) io_fail(manifest, "cannot replace: is a directory, not a file");
-        const std::string text = detail::InFile(manifest).read_all();
-        if (!detail::looks_like_manifest(text)) {
-            io_fail(manifest, "is not an xgrad checkpoint manifest, and save_parameters does not replace a file "
-                              "it did not write");
-        }
-        try {
-            for (const std::string& f : detail::parse_manifest(manifest, text).old_layout_files) {
-                if (is_file(join(dir, f))) old_files.push_back(f);
-            }
-        } catch (const IoError&) {
-            // A damaged manifest is replaced all the same; its list is lost.
-        }
-    } else {
-        for (const Parameter<T>& p : params) {
-            if (is_file(join(dir, p.name() + ".npy"))) old_files.push_back(p.name() + ".npy");
-        }
-    }
-
-    // What the folder holds now: generations (the current one, and any an
-    // interrupted save left) and temporary manifests.
-    std::uint64_t top = 0;
-    std::vector<std::string> generations, temporaries;
-    const std::string tmp_prefix = "." + std::string(detail::manifest_name) + ".";
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        std::uint64_t n = 0;
-        if (detail::generation_number(name, n)) {
-            top = std::max(top, n);
-            generations.push_back(name);
-        } else if (name.compare(0, tmp_prefix.size(), tmp_prefix) == 0 && it->path().extension() == ".tmp") {
-            temporaries.push_back(name);
-        }
-    }
-    if (ec) io_fail(dir, "cannot list the folder: " + ec.message());
+    std::uint64_t top = now.top;
 
     // The new generation, written in full while the current one stays as it is.
     std::string folder, gen;
@@ -271,7 +286,7 @@ void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
         if (errno != EEXIST) io_fail(gen, "cannot create the folder: " + detail::errno_text(errno));
     }
     Steps step;
-    detail::Manifest next{folder, {}, old_files};
+    detail::Manifest next{folder, {}, now.old_files};
     try {
         step("created the new generation's folder");
         for (const Parameter<T>& p : params) {
@@ -304,18 +319,20 @@ void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
     step.quietly("renamed the new manifest over the old one: the switch");
     detail::sync_folder(dir);
     step.quietly("flushed the checkpoint folder");
-    for (const std::string& g : generations) remove_generation(join(dir, g), &step);
-    for (const std::string& t : temporaries) {
+    for (const std::string& g : now.generations) remove_generation(join(dir, g), &step);
+    for (const std::string& t : now.temporaries) {
         ::unlink(join(dir, t).c_str());
         step.quietly("removed a temporary manifest");
     }
-    for (const std::string& f : old_files) {
+    for (const std::string& f : now.old_files) {
         ::unlink(join(dir, f).c_str());
         step.quietly("removed a file of the old layout");
     }
     detail::sync_folder(dir);
 }
 
+// The manifest read once; every file checked against it and its parameter;
+// then, and only then, every parameter assigned.
 template <class T>
 void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& params) {
     check_names(params, "load_parameters");
