@@ -9,7 +9,7 @@
 //   deep_classifier --hidden 32,32,32 --classes 5 --examples 500
 //   deep_classifier --optimizer momentum --learning-rate 0.1
 //   deep_classifier --data blobs --target 99      # exit 1 unless the training accuracy reaches 99%
-//   deep_classifier --save model                  # model/W1.npy, model/b1.npy, ...
+//   deep_classifier --save model                  # a checkpoint: model/xgrad-manifest.txt, model/xgrad-gen-1/W1.npy, ...
 //
 // The layers, the optimiser and the mini-batches are library pieces
 // (xgrad/nn.hpp, xgrad/optim.hpp, xgrad/data.hpp); docs/howto-deeper-network.md
@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--target", o.target, "Exit with status 1 if the final training accuracy (%) is below this")
         ->check(CLI::Range(0.0, 100.0));
-    app.add_option("--save", o.save, "Save W1, b1, W2, ... as DIR/W1.npy ... after training")->type_name("DIR");
+    app.add_option("--save", o.save, "Save W1, b1, W2, ... as a checkpoint in DIR (DIR/xgrad-gen-N/W1.npy ...) after training")->type_name("DIR");
     app.add_flag("--time", o.time, "Print the run time");
     try {
         app.parse(argc, argv);

@@ -212,7 +212,7 @@ int run(Options& o) {
     // ---- results on disk
     if (!o.save.empty()) {
         xg::save_parameters(o.save, p.all());
-        std::printf("Saved W1, b1, W2, b2 to %s/ (.npy)\n", o.save.c_str());
+        std::printf("Saved W1, b1, W2, b2 to %s (%s)\n", o.save.c_str(), xg::checkpoint_info(o.save).manifest.c_str());
     }
     if (!o.plot.empty()) {
         char title[160];
@@ -270,8 +270,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--print-every", o.print_every, "Print the cost every N iterations (0: never)")
         ->capture_default_str();
-    app.add_option("--save", o.save, "Save W1, b1, W2, b2 as DIR/W1.npy ... after training")->type_name("DIR");
-    auto* load = app.add_option("--load", o.load, "Start from DIR/W1.npy ... (with --iterations 0: just evaluate)")
+    app.add_option("--save", o.save, "Save W1, b1, W2, b2 as a checkpoint in DIR (DIR/xgrad-gen-N/W1.npy ...) after training")->type_name("DIR");
+    auto* load = app.add_option("--load", o.load, "Start from the checkpoint in DIR (with --iterations 0: just evaluate)")
                      ->type_name("DIR")
                      ->check(CLI::ExistingDirectory);
     app.add_option("--plot", o.plot, "Draw the decision boundary and the cost curve (.png or .svg; needs gnuplot)")

@@ -1,9 +1,14 @@
 // libFuzzer harness for the file readers: the bytes after the first become a
 // file, which is read as .npy (float64 and float32, and its header alone),
 // as CSV (with the delimiter and header lines the first byte picks), as a
-// checkpoint of one parameter and as a data set. A broken file must raise an
-// xg::Error naming it; anything else — a crash, another exception, a
-// sanitizer report, a leak, a value read from outside the file — is a finding.
+// checkpoint of one parameter in the old layout (DIR/W.npy), as a data set,
+// and — the first byte's lowest bit picks which — as the manifest of a
+// checkpoint whose file is intact, or as the file of a checkpoint whose
+// manifest is intact. A broken file must raise an xg::Error naming it; a
+// failed load must leave the parameter as it was, a successful one must hold
+// finite numbers (from a checkpoint: exactly the saved ones). Anything else —
+// a crash, another exception, a sanitizer report, a leak, a value read from
+// outside the file — is a finding.
 #include <unistd.h>
 
 #include <cmath>
@@ -12,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include <xgrad/xgrad.hpp>
@@ -58,6 +64,26 @@ void expect_ok_or_error(F&& f) {
     }
 }
 
+std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// The checkpoint the harness fuzzes: W (2 x 3, the values of the seed
+/// npy_f8) saved once in folder()/ckpt; its manifest and its file, intact.
+struct Checkpoint {
+    xg::Matrix<double> W = {{0.5, -1, 2}, {3.25, 0, 1e-300}};
+    std::string dir, manifest, file, manifest_bytes, file_bytes;
+    Checkpoint() : dir(folder() + "/ckpt") {
+        xg::save_parameters(dir, {xg::Parameter<double>(W, "W")});
+        manifest = dir + "/xgrad-manifest.txt";
+        file = dir + "/xgrad-gen-1/W.npy";
+        manifest_bytes = read(manifest);
+        file_bytes = read(file);
+        if (manifest_bytes.empty() || file_bytes.empty()) std::abort();
+    }
+};
+
 template <class T>
 void check_matrix(const xg::Matrix<T>& m, const xg::NpyInfo* info) {
     if (info && xg::shape_of(m) != info->shape) broken("load_npy's shape differs from npy_info's");
@@ -96,6 +122,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (double v : W.value()) {
             if (!std::isfinite(v)) broken("load_parameters accepted a non-finite value");
         }
+    });
+    // The bytes as the manifest of an intact checkpoint's file, or as the
+    // file of an intact manifest: loaded only when they match, all or nothing.
+    static const Checkpoint ckpt;
+    const bool fuzz_manifest = how & 1;
+    write(ckpt.manifest, fuzz_manifest ? data + 1 : reinterpret_cast<const std::uint8_t*>(ckpt.manifest_bytes.data()),
+          fuzz_manifest ? size - 1 : ckpt.manifest_bytes.size());
+    write(ckpt.file, fuzz_manifest ? reinterpret_cast<const std::uint8_t*>(ckpt.file_bytes.data()) : data + 1,
+          fuzz_manifest ? ckpt.file_bytes.size() : size - 1);
+    expect_ok_or_error([&] {
+        const xg::CheckpointInfo info = xg::checkpoint_info(ckpt.dir);
+        if (info.manifest != ckpt.manifest) broken("checkpoint_info did not read the manifest");
+    });
+    expect_ok_or_error([&] {
+        xg::Parameter<double> W(xg::Matrix<double>(xt::zeros<double>({std::size_t(1 + (how >> 4 & 3)), std::size_t(1 + (how >> 6))})), "W");
+        const xg::Matrix<double> before = W.value();
+        try {
+            xg::load_parameters(ckpt.dir, {W});
+        } catch (const xg::Error&) {
+            if (W.value() != before) broken("a failed load_parameters of a checkpoint changed the parameter");
+            throw;
+        }
+        if (W.value() != ckpt.W) broken("load_parameters accepted a checkpoint file that is not the one saved");
     });
     // The file as examples, with labels from the same file.
     expect_ok_or_error([&] { xg::load_dataset<double>(npy, npy, 1 + (how & 7)); });

@@ -7,9 +7,11 @@ The graph seeds are small programs in the byte format described at the top of
 fuzz/fuzz_graph.cpp: the lecture's two-layer network, softmax cross-entropy,
 every unary op, broadcasting, replays with new shapes, extreme and non-finite
 values, explain and the gradient checker. The file seeds are valid and broken
-.npy and CSV files; their first byte picks the CSV delimiter and header lines
-(see fuzz/fuzz_files.cpp).
+.npy and CSV files, and a checkpoint's manifest and file; their first byte picks
+the CSV delimiter and header lines, and for the checkpoint the parameter's
+shape and which of the two files the bytes are (see fuzz/fuzz_files.cpp).
 """
+import hashlib
 import math
 import os
 import shutil
@@ -343,9 +345,25 @@ def npy(descr, shape, data, fortran=False, version=1):
     return head + d.encode("latin-1") + data
 
 
+def manifest(name, data, shape):
+    """The manifest save_parameters writes for one parameter saved as `data`."""
+    return ("xgrad checkpoint 1\nfolder xgrad-gen-1\n"
+            "parameter %s file xgrad-gen-1/%s.npy dtype <f8 shape %s bytes %d sha256 %s\nend 1\n"
+            % (name, name, shape, len(data), hashlib.sha256(data).hexdigest())).encode()
+
+
 def file_seeds():
     f8 = struct.pack("<6d", 0.5, -1, 2, 3.25, 0, 1e-300)
+    # First byte 0x90: a parameter W of 2 x 3 for the checkpoint; bit 0 picks
+    # whether the bytes are the checkpoint's manifest (1) or its file (0).
+    ckpt_file = npy("<f8", "(2, 3)", f8)
+    ckpt_manifest = manifest("W", ckpt_file, "2x3")
     out = {
+        "ckpt_file_intact": b"\x90" + ckpt_file,
+        "ckpt_manifest_intact": b"\x91" + ckpt_manifest,
+        "ckpt_manifest_truncated": b"\x91" + ckpt_manifest[:-8],
+        "ckpt_manifest_other_shape": b"\x91" + ckpt_manifest.replace(b"shape 2x3", b"shape 3x2"),
+        "ckpt_manifest_old_layout_file": b"\x91" + ckpt_manifest.replace(b"end 1", b"old-layout-file W.npy\nend 1"),
         "npy_f8": b"\x00" + npy("<f8", "(2, 3)", f8),
         "npy_f4": b"\x00" + npy("<f4", "(3, 2)", struct.pack("<6f", 1, 2, 3, 4, 5, 6)),
         "npy_i8_fortran": b"\x00" + npy("<i8", "(2, 3)", struct.pack("<6q", 1, 2, 3, -4, 5, 6), fortran=True),

@@ -2,10 +2,10 @@
 #include "xgrad/nn.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 #include "hyper_params.hpp"
+#include "io_internal.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -97,13 +97,12 @@ Var<T> activate(Var<T> z, Activation a) {
 
 namespace {
 
+/// The parameter names W<label> and b<label> must make checkpoint file names.
 void check_label(const std::string& label) {
-    const bool ok = std::all_of(label.begin(), label.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-    });
-    if (!ok) {
-        throw ValueError("Dense: the label '" + label +
-                         "' would not make parameter file names (letters, digits, '_', '-' and '.')");
+    const std::string problem = detail::parameter_name_problem("W" + label);
+    if (!problem.empty()) {
+        throw ValueError("Dense: the label '" + label + "' would not make parameter file names (W" + label + ": " +
+                         problem + ")");
     }
 }
 

@@ -29,15 +29,21 @@ TwoLayerParams<T> init_two_layer(std::size_t n_x, std::size_t n_h, std::size_t n
 
 template <class T>
 TwoLayerParams<T> load_two_layer(const std::string& dir) {
-    const auto file = [&](const char* name) { return dir + "/" + name + ".npy"; };
-    const Shape w1 = npy_info(file("W1")).shape, w2 = npy_info(file("W2")).shape;
-    if (w2.cols != w1.rows) {
-        throw ShapeError(file("W2") + ": W2 is " + to_string(w2) + " but W1 (" + file("W1") + ") is " + to_string(w1) +
-                         "; W2 needs one column per row of W1 (hidden unit)");
+    // The sizes come from the shapes of W1 and W2 the checkpoint lists.
+    const CheckpointInfo c = checkpoint_info(dir);
+    const auto file = [&](const char* name) -> const CheckpointFile& {
+        if (const CheckpointFile* f = c.find(name)) return *f;
+        throw IoError((c.manifest.empty() ? dir : c.manifest) + ": the checkpoint has no parameter named '" + name +
+                      "'" + (c.manifest.empty() ? std::string(" (no ") + name + ".npy)" : std::string()));
+    };
+    const CheckpointFile &W1 = file("W1"), &W2 = file("W2");
+    if (W2.shape.cols != W1.shape.rows) {
+        throw ShapeError(W2.path + ": W2 is " + to_string(W2.shape) + " but W1 (" + W1.path + ") is " +
+                         to_string(W1.shape) + "; W2 needs one column per row of W1 (hidden unit)");
     }
     // Start from zeros of the sizes W1 and W2 give; load_parameters checks
-    // b1 and b2 against them and assigns nothing unless all four fit.
-    TwoLayerParams<T> p = init_two_layer<T>(w1.cols, w1.rows, w2.rows, 0, Init::zeros);
+    // every file, b1 and b2 against these sizes, and assigns nothing unless all four fit.
+    TwoLayerParams<T> p = init_two_layer<T>(W1.shape.cols, W1.shape.rows, W2.shape.rows, 0, Init::zeros);
     load_parameters(dir, p.all());
     return p;
 }

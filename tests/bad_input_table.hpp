@@ -158,8 +158,8 @@ private:
 // ---- the fixture -------------------------------------------------------------
 
 /// The two-layer network of the lecture on 5 examples, built, run forward
-/// and backward once; its folder holds a checkpoint (ckpt/W1.npy …) and a
-/// data set (data/X.npy, data/Y.npy, data/X.csv).
+/// and backward once; its folder holds a checkpoint (ckpt/xgrad-manifest.txt,
+/// ckpt/xgrad-gen-1/W1.npy …) and a data set (data/X.npy, data/Y.npy, data/X.csv).
 template <class T>
 struct Fixture {
     explicit Fixture(std::string folder) : dir(std::move(folder)) {
@@ -680,6 +680,16 @@ std::vector<Case<T>> cases() {
     load_npy("a bool that is neither 0 nor 1",
              npy_file("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x01\x00\x07", 3)),
              {"DIR/data/bad.npy: corrupt: bool value 7 at element 2"});
+    put("files", ".npy: a device instead of a file (/dev/zero would never end)", io,
+        {"/dev/zero: is not a regular file (a device, FIFO or socket)"},
+        [](F&) { return Action{[] { xg::load_npy<T>("/dev/zero"); }, {}}; });
+    put("files", ".npy: a float64 value beyond float32's range, loaded as float", io,
+        {"DIR/data/big.npy: element (1, 3) = 1e+300 is out of the range of float32"}, [](F& f) {
+            Matrix<double> m = randm<double>(2, 5, 9);
+            m(1, 3) = 1e300;
+            xg::save_npy(f.path("data/big.npy"), m);
+            return Action{[&f] { xg::load_npy<float>(f.path("data/big.npy")); }, {}};
+        });
     const auto load_csv = [&put, io](std::string what, std::string text, std::vector<std::string> mentions) {
         put("files", "CSV: " + what, io, std::move(mentions), [text](F& f) {
             write_file(f.path("data/bad.csv"), text);
@@ -695,7 +705,14 @@ std::vector<Case<T>> cases() {
     load_csv("an empty cell", "1,2\n3,\n", {"DIR/data/bad.csv: line 2, column 2: empty cell"});
     load_csv("rows of different lengths", "1,2,3\n4,5\n",
              {"DIR/data/bad.csv: line 2 has 2 values, line 1 has 3 (rows of different lengths)"});
-    load_csv("a number out of range", "1,2\n3,1e999\n", {"DIR/data/bad.csv: line 2, column 2: '1e999' is not a number"});
+    load_csv("a number out of range", "1,2\n3,1e999\n",
+             {"DIR/data/bad.csv: line 2, column 2: 1e999 is out of the range of"});
+    load_csv("another delimiter (';')", "1;2\n3;4\n",
+             {"DIR/data/bad.csv: line 1, column 1: '1;2' is not a number; the line has no ',' but seems to use ';'",
+              "load_csv(path, ';')"});
+    load_csv("values separated by spaces", "1 2\n3 4\n", {"seems to use spaces between values", "load_csv(path, ' ')"});
+    load_csv("UTF-16 text", std::string("\xff\xfe" "1\0,\0" "2\0\n\0", 10),
+             {"DIR/data/bad.csv: is UTF-16 text (it starts with a UTF-16 byte-order mark)"});
     put("files", "an unknown file extension (load)", io,
         {"DIR/data/X.dat: unknown file type '.dat': expected .npy, .csv or .txt"}, [](F& f) {
             write_file(f.path("data/X.dat"), "1,2\n");
@@ -717,50 +734,104 @@ std::vector<Case<T>> cases() {
             const P bad(randm<T>(4, 1, 8), "b/1");
             return Action{[&f, bad] { xg::save_parameters<T>(f.path("ckpt"), {f.W1, bad}); }, {}};
         });
-    put("files", "save_parameters: the last file cannot be written (the old checkpoint stays whole)", io,
-        {"DIR/ckpt/b2.npy: cannot replace: is a directory"}, [](F& f) {
-            // New values, and b2.npy is a folder: nothing may be replaced, no temporary file left behind.
-            fs::remove(f.path("ckpt/b2.npy"));
-            fs::create_directory(f.path("ckpt/b2.npy"));
-            std::vector<Matrix<T>> old;
-            for (P p : f.params()) {
-                old.push_back(p.value());
-                p.value().fill(T(7));
-            }
-            return Action{[&f] { xg::save_parameters<T>(f.path("ckpt"), f.params()); }, [&f, old] {
-                              std::size_t k = 0;
-                              for (P p : f.params()) p.value() = old[k++];
-                          }};
+    put("files", "save_parameters: a folder where the manifest goes (nothing is written)", io,
+        {"DIR/ckpt/xgrad-manifest.txt: cannot replace: is a directory, not a file"}, [](F& f) {
+            fs::remove(f.path("ckpt/xgrad-manifest.txt"));
+            fs::create_directory(f.path("ckpt/xgrad-manifest.txt"));
+            return Action{[&f] { xg::save_parameters<T>(f.path("ckpt"), f.params()); }, {}};
         });
-    put("files", "load_parameters: a missing file", io, {"DIR/ckpt/b2.npy: cannot open: No such file or directory"},
+    put("files", "save_parameters: a manifest it did not write (it is not replaced)", io,
+        {"DIR/ckpt/xgrad-manifest.txt: is not an xgrad checkpoint manifest, and save_parameters does not replace a "
+         "file it did not write"},
         [](F& f) {
-            fs::remove(f.path("ckpt/b2.npy"));
+            write_file(f.path("ckpt/xgrad-manifest.txt"), "my notes\n");
+            return Action{[&f] { xg::save_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "save_parameters: the folder is a file", io, {"DIR/data/X.npy: cannot create the folder"}, [](F& f) {
+        return Action{[&f] { xg::save_parameters<T>(f.path("data/X.npy"), f.params()); }, {}};
+    });
+    put("files", "load_parameters: a file missing", io,
+        {"DIR/ckpt/xgrad-gen-1/b2.npy does not match the checkpoint's manifest: the manifest lists it, but it is "
+         "missing"},
+        [](F& f) {
+            fs::remove(f.path("ckpt/xgrad-gen-1/b2.npy"));
             return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "load_parameters: a file changed after the save (one byte)", io,
+        {"DIR/ckpt/xgrad-gen-1/W2.npy does not match the checkpoint's manifest: its SHA-256 is "}, [](F& f) {
+            std::string w2 = read_file(f.path("ckpt/xgrad-gen-1/W2.npy"));
+            w2[w2.size() - 3] = char(w2[w2.size() - 3] ^ 0x10);
+            write_file(f.path("ckpt/xgrad-gen-1/W2.npy"), w2);
+            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "load_parameters: a file of another checkpoint put in its place", io,
+        {"DIR/ckpt/xgrad-gen-1/b1.npy does not match the checkpoint's manifest: its SHA-256 is ",
+         "replaced by another"},
+        [](F& f) {
+            xg::save_parameters<T>(f.path("other"), {P(randm<T>(4, 1, 9), "b1")});
+            fs::copy_file(f.path("other/xgrad-gen-1/b1.npy"), f.path("ckpt/xgrad-gen-1/b1.npy"),
+                          fs::copy_options::overwrite_existing);
+            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "load_parameters: the last file truncated (no parameter is assigned)", io,
+        {"DIR/ckpt/xgrad-gen-1/b2.npy does not match the checkpoint's manifest: it has ",
+         "(the file is truncated)"},
+        [](F& f) {
+            const std::string b2 = read_file(f.path("ckpt/xgrad-gen-1/b2.npy"));
+            write_file(f.path("ckpt/xgrad-gen-1/b2.npy"), b2.substr(0, b2.size() - 1));
+            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "load_parameters: a truncated manifest", io,
+        {"DIR/ckpt/xgrad-manifest.txt: corrupt checkpoint manifest: line 5: the manifest is truncated"}, [](F& f) {
+            const std::string m = read_file(f.path("ckpt/xgrad-manifest.txt"));
+            write_file(f.path("ckpt/xgrad-manifest.txt"), m.substr(0, m.find("parameter W2") + 20));
+            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+        });
+    put("files", "load_parameters: a parameter the checkpoint does not hold", io,
+        {"DIR/ckpt/xgrad-manifest.txt: the checkpoint has no parameter named 'W3' (it holds W1, b1, W2, b2)"},
+        [](F& f) {
+            const P W3(randm<T>(2, 2, 9), "W3");
+            return Action{[&f, W3] { xg::load_parameters<T>(f.path("ckpt"), {f.W1, W3}); }, {}};
         });
     put("files", "load_parameters: a parameter of the wrong shape", shape,
-        {"DIR/ckpt/W1.npy: holds a 2x4 matrix, but parameter W1 is 4x2"}, [](F& f) {
-            xg::save_npy<T>(f.path("ckpt/W1.npy"), randm<T>(2, 4, 8));
+        {"DIR/ckpt/xgrad-gen-2/W1.npy: holds a 2x4 matrix, but parameter W1 is 4x2"}, [](F& f) {
+            xg::save_parameters<T>(f.path("ckpt"), {P(randm<T>(2, 4, 8), "W1"), f.b1, f.W2, f.b2});
             return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
         });
-    put("files", "load_parameters: a NaN in a file", value, {"DIR/ckpt/b1.npy: b1(2, 0) = nan is not finite"},
+    put("files", "load_parameters: a NaN in a file", value, {"DIR/ckpt/xgrad-gen-2/b1.npy: b1(2, 0) = nan is not finite"},
         [](F& f) {
             Matrix<T> b = f.b1.value();
             b(2, 0) = T(NAN);
-            xg::save_npy<T>(f.path("ckpt/b1.npy"), b);
+            xg::save_parameters<T>(f.path("ckpt"), {f.W1, P(b, "b1"), f.W2, f.b2});
             return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
         });
-    put("files", "load_parameters: the last file corrupt (no parameter is assigned)", io,
-        {"DIR/ckpt/b2.npy: truncated"}, [](F& f) {
-            xg::save_npy<T>(f.path("ckpt/W1.npy"), randm<T>(4, 2, 8));  // a good file with new values
-            const std::string b2 = read_file(f.path("ckpt/b2.npy"));
-            write_file(f.path("ckpt/b2.npy"), b2.substr(0, b2.size() - 1));
-            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+    // A folder of the old layout (DIR/NAME.npy, no manifest): each file is checked on its own.
+    const auto old_layout = [](F& f) {
+        fs::create_directories(f.path("old"));
+        for (const P& p : f.params()) xg::save_npy<T>(f.path("old/" + p.name() + ".npy"), p.value());
+    };
+    put("files", "load_parameters (old layout): the last file corrupt (no parameter is assigned)", io,
+        {"DIR/old/b2.npy: truncated"}, [old_layout](F& f) {
+            old_layout(f);
+            xg::save_npy<T>(f.path("old/W1.npy"), randm<T>(4, 2, 8));  // a good file with new values
+            const std::string b2 = read_file(f.path("old/b2.npy"));
+            write_file(f.path("old/b2.npy"), b2.substr(0, b2.size() - 1));
+            return Action{[&f] { xg::load_parameters<T>(f.path("old"), f.params()); }, {}};
         });
-    put("files", "load_parameters: a file of the wrong dtype", io, {"DIR/ckpt/W2.npy: unsupported dtype '<c8'"},
-        [](F& f) {
-            write_file(f.path("ckpt/W2.npy"),
+    put("files", "load_parameters (old layout): a file of the wrong dtype", io,
+        {"DIR/old/W2.npy: unsupported dtype '<c8'"}, [old_layout](F& f) {
+            old_layout(f);
+            write_file(f.path("old/W2.npy"),
                        npy_file("{'descr': '<c8', 'fortran_order': False, 'shape': (1, 4), }", std::string(32, '\0')));
-            return Action{[&f] { xg::load_parameters<T>(f.path("ckpt"), f.params()); }, {}};
+            return Action{[&f] { xg::load_parameters<T>(f.path("old"), f.params()); }, {}};
+        });
+    put("files", "load_parameters (old layout): a missing file", io,
+        {"DIR/old/b2.npy: cannot open: No such file or directory (and there is no checkpoint manifest "
+         "DIR/old/xgrad-manifest.txt)"},
+        [old_layout](F& f) {
+            old_layout(f);
+            fs::remove(f.path("old/b2.npy"));
+            return Action{[&f] { xg::load_parameters<T>(f.path("old"), f.params()); }, {}};
         });
     put("files", "load_dataset: labels for another number of examples", shape,
         {"DIR/data/Y4.npy: 4 labels (1x4) for the 5 examples of DIR/data/X.npy"}, [](F& f) {

@@ -49,27 +49,27 @@ TEST_CASE("bad-input table in float32") { run_table<float>("float32"); }
 
 // ---- regressions ------------------------------------------------------------
 
-TEST_CASE("save_parameters over a checkpoint with a folder in one file's place replaces nothing") {
+TEST_CASE("save_parameters over a checkpoint with a folder where its manifest goes writes nothing") {
     using namespace xgt::bad_input;
     ScratchDir dir;
     const std::string ckpt = dir.path() + "/ckpt";
     xg::Parameter<double> W(mat<double>({{1, 2}}), "W"), b(mat<double>({{3}}), "b");
     xg::save_parameters(ckpt, {W, b});
-    const std::string w_before = read_file(ckpt + "/W.npy");
-    fs::remove(ckpt + "/b.npy");
-    fs::create_directory(ckpt + "/b.npy");
+    const std::string w_before = read_file(ckpt + "/xgrad-gen-1/W.npy");
+    fs::remove(ckpt + "/xgrad-manifest.txt");
+    fs::create_directory(ckpt + "/xgrad-manifest.txt");
     W.value()(0, 0) = 10;
     try {
         xg::save_parameters(ckpt, {W, b});
         FAIL("no exception");
     } catch (const xg::IoError& e) {
-        CHECK(std::string(e.what()) == ckpt + "/b.npy: cannot replace: is a directory, not a file");
+        CHECK(std::string(e.what()) == ckpt + "/xgrad-manifest.txt: cannot replace: is a directory, not a file");
     }
-    CHECK(read_file(ckpt + "/W.npy") == w_before);  // W.npy was not replaced either
+    CHECK(read_file(ckpt + "/xgrad-gen-1/W.npy") == w_before);
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(ckpt)) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"W.npy", "b.npy"});  // no temporary left behind
+    CHECK(names == std::vector<std::string>{"xgrad-gen-1", "xgrad-manifest.txt"});  // no new generation, no temporary
 }
 
 // ---- engine guards (lib/graph.cpp) ----------------------------------------------

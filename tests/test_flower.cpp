@@ -126,7 +126,8 @@ TEST_CASE("save → load round-trips the trained parameters bit for bit") {
     const auto p = xg::init_two_layer<double>(2, 5, 1, 4);
     xg::train_two_layer(p, d.X, d.Y, 300, 1.2);
     xg::save_parameters(dir / "model", p.all());
-    CHECK(dir.entries("model") == std::vector<std::string>{"W1.npy", "W2.npy", "b1.npy", "b2.npy"});
+    CHECK(dir.entries("model") == std::vector<std::string>{"xgrad-gen-1", "xgrad-manifest.txt"});
+    CHECK(dir.entries("model/xgrad-gen-1") == std::vector<std::string>{"W1.npy", "W2.npy", "b1.npy", "b2.npy"});
 
     const auto q = xg::load_two_layer<double>(dir / "model");
     CHECK(q.n_x() == 2);
@@ -150,18 +151,35 @@ TEST_CASE("save → load round-trips the trained parameters bit for bit") {
 TEST_CASE("load_two_layer: files that do not fit together are clear errors naming the file") {
     TempDir dir;
     const auto p = xg::init_two_layer<double>(2, 4, 1, 2);
-    xg::save_parameters(dir / "m", p.all());
+    const auto zeros = [](std::size_t r, std::size_t c, const char* name) {
+        return xg::Parameter<double>(Matrix<double>(xt::zeros<double>({r, c})), name);
+    };
+    const std::string m = dir / "m";
+    xg::save_parameters(m, {p.W1, p.b1, zeros(1, 3, "W2"), p.b2});
+    CHECK(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(m); }) ==
+          m + "/xgrad-gen-1/W2.npy: W2 is 1x3 but W1 (" + m +
+              "/xgrad-gen-1/W1.npy) is 4x2; W2 needs one column per row of W1 (hidden unit)");
+    xg::save_parameters(m, {p.W1, zeros(3, 1, "b1"), p.W2, p.b2});
+    CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(m); }),
+              "xgrad-gen-2/b1.npy: holds a 3x1 matrix, but parameter b1 is 4x1"));
+    xg::save_parameters(m, {p.W1, p.b1, p.W2});
+    CHECK(thrown<xg::IoError>([&] { xg::load_two_layer<double>(m); }) ==
+          m + "/xgrad-manifest.txt: the checkpoint has no parameter named 'b2' (it holds W1, b1, W2)");
+    xg::save_parameters(m, {p.b1, p.W2, p.b2});
+    CHECK(thrown<xg::IoError>([&] { xg::load_two_layer<double>(m); }) ==
+          m + "/xgrad-manifest.txt: the checkpoint has no parameter named 'W1'");
+    CHECK(thrown<xg::IoError>([&] { xg::load_two_layer<double>(dir / "nothing"); }) == dir / "nothing" + ": no such folder");
 
-    xg::save_npy(dir / "m/W2.npy", Matrix<double>(xt::zeros<double>({1, 3})));
-    CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(dir / "m"); }), "W2.npy: W2 is 1x3 but W1"));
-    xg::save_parameters(dir / "m", p.all());
-    xg::save_npy(dir / "m/b1.npy", Matrix<double>(xt::zeros<double>({3, 1})));
-    CHECK(has(thrown<xg::ShapeError>([&] { xg::load_two_layer<double>(dir / "m"); }),
-              "b1.npy: holds a 3x1 matrix, but parameter b1 is 4x1"));
-    xg::save_parameters(dir / "m", p.all());
-    std::filesystem::remove(dir / "m/b2.npy");
-    CHECK(has(thrown<xg::IoError>([&] { xg::load_two_layer<double>(dir / "m"); }), "b2.npy: cannot open"));
-    CHECK(has(thrown<xg::IoError>([&] { xg::load_two_layer<double>(dir / "nothing"); }), "W1.npy: cannot open"));
+    // A folder of the old layout (m/W1.npy …, no manifest) loads too.
+    const std::string flat = dir / "flat";
+    std::filesystem::create_directories(flat);
+    for (const auto& q : p.all()) xg::save_npy(flat + "/" + q.name() + ".npy", q.value());
+    CHECK(xg::load_two_layer<double>(flat).W1.value() == p.W1.value());
+    std::filesystem::remove(flat + "/b2.npy");
+    CHECK(has(thrown<xg::IoError>([&] { xg::load_two_layer<double>(flat); }), flat + "/b2.npy: cannot open"));
+    std::filesystem::remove(flat + "/W1.npy");
+    CHECK(thrown<xg::IoError>([&] { xg::load_two_layer<double>(flat); }) ==
+          flat + ": the checkpoint has no parameter named 'W1' (no W1.npy)");
 }
 
 TEST_CASE("train_two_layer: shape and value errors, divergence") {

@@ -1,9 +1,11 @@
-// .npy and CSV files: exact round trips, interoperability with xtensor's own
-// .npy code, a clear IoError for every kind of broken file, atomic writes,
-// and parameter checkpoints that load all or nothing.
+// .npy and text files: exact round trips, interoperability with xtensor's
+// own .npy code and numpy's savetxt, a clear IoError for every kind of broken
+// file (with a message that says what to do), and atomic writes. Checkpoints
+// are in test_checkpoint.cpp.
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 
 #include <cmath>
@@ -262,7 +264,8 @@ TEST_CASE("broken CSV files are IoErrors naming the file, the line and the colum
     CHECK(has(error_for("1,2\n3,4x\n"), "'4x' is not a number"));
     CHECK(has(error_for("1,,2\n"), "line 1, column 2: empty cell"));
     CHECK(has(error_for("1,2,\n"), "column 3: empty cell"));
-    CHECK(has(error_for("1,1e999\n"), "'1e999' is not a number"));
+    CHECK(has(error_for("1,1e999\n"),
+              "line 1, column 2: 1e999 is out of the range of double (largest magnitude 1.7976931348623157e+308)"));
     CHECK(has(error_for("x,y\n1,2\n"), "a header line? skip it with skip_rows = 1"));
     CHECK(has(error_for(""), "no data"));
     CHECK(has(error_for("# only\n\n"), "no data"));
@@ -303,118 +306,101 @@ TEST_CASE("writes are atomic: a failed write leaves the old file, no temporary i
     CHECK(dir.entries() == std::vector<std::string>{"m.npy"});
 }
 
-TEST_CASE_TEMPLATE("save_parameters then load_parameters round-trips every bit, gradients untouched", T, float,
-                   double) {
+TEST_CASE("load_csv: a UTF-8 byte-order mark is skipped, UTF-16 text is refused") {
     TempDir dir;
-    std::mt19937_64 rng(16);
-    std::vector<xg::Parameter<T>> saved{xg::Parameter<T>(awkward<T>(4, 2, rng), "W1"),
-                                        xg::Parameter<T>(awkward<T>(4, 1, rng), "b1"),
-                                        xg::Parameter<T>(randn<T>(1, 4, rng), "W2")};
-    // Non-finite values cannot be loaded; keep the awkward ones finite.
-    for (auto& p : saved) {
-        for (T& v : p.value()) {
-            if (!std::isfinite(v)) v = T(0.5);
-        }
-    }
-    xg::save_parameters(dir / "ckpt", saved);
-    CHECK(dir.entries("ckpt") == std::vector<std::string>{"W1.npy", "W2.npy", "b1.npy"});
-
-    std::vector<xg::Parameter<T>> fresh{xg::Parameter<T>(Matrix<T>(xt::zeros<T>({4, 2})), "W1"),
-                                        xg::Parameter<T>(Matrix<T>(xt::zeros<T>({4, 1})), "b1"),
-                                        xg::Parameter<T>(Matrix<T>(xt::zeros<T>({1, 4})), "W2")};
-    fresh[0].grad().fill(T(7));
-    const T* buffer = fresh[0].value().data();
-    xg::load_parameters(dir / "ckpt", fresh);
-    for (std::size_t i = 0; i < saved.size(); ++i) CHECK(same_bits(fresh[i].value(), saved[i].value()));
-    CHECK(fresh[0].value().data() == buffer);  // loaded in place
-    CHECK(fresh[0].grad()(0, 0) == T(7));
+    // As Excel ("CSV UTF-8") and Notepad save: the mark is not part of the first number.
+    write_bytes(dir / "bom.csv", "\xef\xbb\xbf" "1,2\n3,4\n");
+    CHECK(xg::load_csv<double>(dir / "bom.csv") == Matrix<double>{{1, 2}, {3, 4}});
+    write_bytes(dir / "bom_header.csv", "\xef\xbb\xbf" "x1,x2\n1,2\n3,4\n");
+    CHECK(xg::load_csv<double>(dir / "bom_header.csv", ',', 1) == Matrix<double>{{1, 2}, {3, 4}});
+    write_bytes(dir / "utf16.csv", std::string("\xff\xfe" "1\0,\0" "2\0\n\0", 10));
+    CHECK(thrown<xg::IoError>([&] { xg::load_csv<double>(dir / "utf16.csv"); }) ==
+          dir / "utf16.csv" + ": is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 or ASCII");
 }
 
-TEST_CASE("a failed load_parameters leaves every parameter untouched and names the file") {
+TEST_CASE("load_csv: a file with another delimiter, or a number out of range, says so, not 'a header line?'") {
     TempDir dir;
-    std::mt19937_64 rng(17);
-    const auto make = [&](double fill) {
-        return std::vector<xg::Parameter<double>>{
-            xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 2})) + fill, "W"),
-            xg::Parameter<double>(Matrix<double>(xt::zeros<double>({3, 1})) + fill, "b")};
+    const std::string path = dir / "d.csv";
+    const auto error_for = [&](const std::string& text, char delimiter = ',') {
+        write_bytes(path, text);
+        return thrown<xg::IoError>([&] { xg::load_csv<double>(path, delimiter); });
     };
-    xg::save_parameters(dir / "ok", make(1.0));
-    const auto untouched = [](const std::vector<xg::Parameter<double>>& ps) {
-        for (const auto& p : ps) {
-            for (double v : p.value()) {
-                if (v != 9.0) return false;
-            }
-        }
-        return true;
-    };
+    CHECK(error_for("1;2;3\n4;5;6\n") == path + ": line 1, column 1: '1;2;3' is not a number; the line has no ',' but "
+                                               "seems to use ';' between values: pass that delimiter, "
+                                               "load_csv(path, ';')");
+    CHECK(has(error_for("1\t2\n"), "seems to use tabs between values: pass that delimiter, load_csv(path, '\\t')"));
+    CHECK(has(error_for("1.5 2 3\n"), "seems to use spaces between values: pass that delimiter, load_csv(path, ' ')"));
+    CHECK(has(error_for("1,2\n", ';'), "the line has no ';' but seems to use ',' between values"));
+    // Not numbers at all: the header hint, as before.
+    CHECK(has(error_for("x;y\n1;2\n"), "'x;y' is not a number (a header line? skip it with skip_rows = 1)"));
+    // Following the advice works.
+    write_bytes(path, "1;2;3\n4;5;6\n");
+    CHECK(xg::load_csv<double>(path, ';') == Matrix<double>{{1, 2, 3}, {4, 5, 6}});
 
-    // b.npy of the wrong shape: ShapeError; W (which was fine) not assigned either.
-    xg::save_parameters(dir / "shape", make(1.0));
-    xg::save_npy(dir / "shape/b.npy", Matrix<double>{{1, 2, 3}});
-    auto ps = make(9.0);
-    const std::string m1 = thrown<xg::ShapeError>([&] { xg::load_parameters(dir / "shape", ps); });
-    CHECK(has(m1, dir / "shape/b.npy"));
-    CHECK(has(m1, "holds a 1x3 matrix, but parameter b is 3x1"));
-    CHECK(untouched(ps));
-
-    // b.npy missing: IoError.
-    xg::save_parameters(dir / "missing", make(1.0));
-    std::filesystem::remove(dir / "missing/b.npy");
-    CHECK(has(thrown<xg::IoError>([&] { xg::load_parameters(dir / "missing", ps); }), "b.npy: cannot open"));
-    CHECK(untouched(ps));
-
-    // b.npy truncated: IoError.
-    xg::save_parameters(dir / "cut", make(1.0));
-    const std::string b = read_bytes(dir / "cut/b.npy");
-    write_bytes(dir / "cut/b.npy", b.substr(0, b.size() - 3));
-    CHECK(has(thrown<xg::IoError>([&] { xg::load_parameters(dir / "cut", ps); }), "truncated"));
-    CHECK(untouched(ps));
-
-    // A NaN: ValueError.
-    auto with_nan = make(1.0);
-    with_nan[1].value()(2, 0) = std::nan("");
-    xg::save_parameters(dir / "nan", with_nan);
-    CHECK(has(thrown<xg::ValueError>([&] { xg::load_parameters(dir / "nan", ps); }), "b(2, 0) = nan is not finite"));
-    CHECK(untouched(ps));
-
-    // And the good checkpoint still loads.
-    xg::load_parameters(dir / "ok", ps);
-    CHECK(ps[0].value()(2, 1) == 1.0);
+    CHECK(error_for("1,2\n3,1e400\n") ==
+          path + ": line 2, column 2: 1e400 is out of the range of double (largest magnitude 1.7976931348623157e+308)");
+    CHECK(has(error_for("-1e400\n"), "line 1, column 1: -1e400 is out of the range of double"));
+    write_bytes(path, "1e39,2\n");
+    CHECK(thrown<xg::IoError>([&] { xg::load_csv<float>(path); }) ==
+          path + ": line 1, column 1: 1e39 is out of the range of float (largest magnitude 3.4028235e+38)");
+    // Underflow is a value (0 or a subnormal), as before.
+    write_bytes(path, "1e-400,1e-310\n");
+    const Matrix<double> tiny = xg::load_csv<double>(path);
+    CHECK(tiny(0, 0) == 0.0);
+    CHECK(tiny(0, 1) > 0.0);
 }
 
-TEST_CASE("save_parameters: names must make file names; a failed save keeps the previous checkpoint") {
+TEST_CASE("a .txt file as numpy's savetxt writes it (spaces) loads, and save_matrix writes .txt with spaces") {
     TempDir dir;
-    const Matrix<double> one{{1.0}};
-    const auto names_error = [&](std::vector<xg::Parameter<double>> ps) {
-        return thrown<xg::ValueError>([&] { xg::save_parameters(dir / "c", ps); });
-    };
-    CHECK(has(names_error({xg::Parameter<double>(one, "")}), "has the name ''"));
-    CHECK(has(names_error({xg::Parameter<double>(one, "a/b")}), "has the name 'a/b'"));
-    CHECK(has(names_error({xg::Parameter<double>(one, "..")}), "has the name '..'"));
-    CHECK(has(names_error({xg::Parameter<double>(one, "W"), xg::Parameter<double>(one, "W")}),
-              "two parameters are named 'W'"));
-    CHECK(has(names_error({xg::Parameter<double>()}), "empty handle"));
-    CHECK(!std::filesystem::exists(dir / "c"));
+    // np.savetxt("m.txt", np.array([[1, 2.5, -3], [0.1, 4e-5, 1e10]]), header="x y z")
+    write_bytes(dir / "m.txt",
+                "# x y z\n"
+                "1.000000000000000000e+00 2.500000000000000000e+00 -3.000000000000000000e+00\n"
+                "1.000000000000000056e-01 4.000000000000000327e-05 1.000000000000000000e+10\n");
+    CHECK(xg::load_matrix<double>(dir / "m.txt") == Matrix<double>{{1, 2.5, -3}, {0.1, 4e-5, 1e10}});
+    // Columns aligned with runs of blanks, and tabs, read the same.
+    write_bytes(dir / "aligned.txt", "  1   2\t3\n 40  50  60 \n");
+    CHECK(xg::load_matrix<double>(dir / "aligned.txt") == Matrix<double>{{1, 2, 3}, {40, 50, 60}});
+    // A .txt of commas (np.savetxt(..., delimiter=",")) too.
+    write_bytes(dir / "commas.txt", "1,2\n3,4\n");
+    CHECK(xg::load_matrix<double>(dir / "commas.txt") == Matrix<double>{{1, 2}, {3, 4}});
+    // save_matrix writes .txt as numpy's loadtxt reads it by default.
+    xg::save_matrix(dir / "out.txt", Matrix<double>{{1, 0.5}, {-2, 3}});
+    CHECK(read_bytes(dir / "out.txt") == "1 0.5\n-2 3\n");
+    // load_csv(path, ' ') is the same reader.
+    CHECK(xg::load_csv<double>(dir / "aligned.txt", ' ') == Matrix<double>{{1, 2, 3}, {40, 50, 60}});
+}
 
-    // A checkpoint, then a save whose second file cannot be written: the
-    // first file is not replaced either, and no temporary is left.
-    std::vector<xg::Parameter<double>> ps{xg::Parameter<double>(one, "W"), xg::Parameter<double>(one, "b")};
-    xg::save_parameters(dir / "c", ps);
-    const std::string w_before = read_bytes(dir / "c/W.npy"), b_before = read_bytes(dir / "c/b.npy");
-    std::mt19937_64 rng(18);
-    std::vector<xg::Parameter<double>> next{xg::Parameter<double>(randn(2, 2, rng), "W"),
-                                            xg::Parameter<double>(randn(60, 60, rng), "b")};
-    struct rlimit saved;
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
-    struct rlimit small = saved;
-    small.rlim_cur = 4096;
-    auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-    const std::string msg = thrown<xg::IoError>([&] { xg::save_parameters(dir / "c", next); });
-    ::setrlimit(RLIMIT_FSIZE, &saved);
-    ::signal(SIGXFSZ, old_handler);
-    CHECK(has(msg, "b.npy: cannot write"));
-    CHECK(read_bytes(dir / "c/W.npy") == w_before);
-    CHECK(read_bytes(dir / "c/b.npy") == b_before);
-    CHECK(dir.entries("c") == std::vector<std::string>{"W.npy", "b.npy"});
+TEST_CASE("load_npy<float> of a float64 file refuses a value beyond float's range, names it, and keeps the rest") {
+    TempDir dir;
+    xg::save_npy(dir / "big.npy", Matrix<double>{{1, 2}, {-1e300, 4}});
+    CHECK(thrown<xg::IoError>([&] { xg::load_npy<float>(dir / "big.npy"); }) ==
+          dir / "big.npy" + ": element (1, 0) = -1e+300 is out of the range of float32 (largest magnitude "
+                            "3.4028235e+38); load the file as double, or scale the values");
+    CHECK(xg::load_npy<double>(dir / "big.npy")(1, 0) == -1e300);
+    // Values that only round, underflow, the largest float itself, and
+    // NaN and infinities stored in the file, load as they are.
+    const double fmax = double(std::numeric_limits<float>::max());
+    xg::save_npy(dir / "ok.npy", Matrix<double>{{0.1, 1e-50, fmax, std::nan(""),
+                                                 std::numeric_limits<double>::infinity()}});
+    const Matrix<float> f = xg::load_npy<float>(dir / "ok.npy");
+    CHECK(f(0, 0) == 0.1f);
+    CHECK(f(0, 1) == 0.0f);
+    CHECK(f(0, 2) == std::numeric_limits<float>::max());
+    CHECK(std::isnan(f(0, 3)));
+    CHECK(std::isinf(f(0, 4)));
+}
+
+TEST_CASE("readers refuse a device, a FIFO or a folder up front instead of reading without end") {
+    TempDir dir;
+    const std::string zero_msg = "/dev/zero: is not a regular file (a device, FIFO or socket); xgrad reads only files "
+                                 "whose size it can check first";
+    CHECK(thrown<xg::IoError>([] { xg::load_npy<double>("/dev/zero"); }) == zero_msg);
+    CHECK(thrown<xg::IoError>([] { xg::npy_info("/dev/zero"); }) == zero_msg);
+    CHECK(thrown<xg::IoError>([] { xg::load_csv<double>("/dev/zero"); }) == zero_msg);
+    REQUIRE(::mkfifo((dir / "fifo.npy").c_str(), 0600) == 0);  // opening it for reading would wait for a writer
+    CHECK(has(thrown<xg::IoError>([&] { xg::load_npy<float>(dir / "fifo.npy"); }), "fifo.npy: is not a regular file"));
+    std::filesystem::create_directory(dir / "folder.csv");
+    CHECK(thrown<xg::IoError>([&] { xg::load_matrix<double>(dir / "folder.csv"); }) ==
+          dir / "folder.csv" + ": is a directory, not a file");
 }

@@ -393,8 +393,9 @@ TEST_CASE("a Sequential's parameters round-trip through save_parameters / load_p
     xg::Sequential<double> model({2, 20, 7, 5, 3}, Activation::relu, Activation::identity, 1);
     for (auto p : model.parameters()) p.value() += 0.125;  // non-zero biases too
     xg::save_parameters(dir / "model", model.parameters());
-    CHECK(dir.entries("model") == std::vector<std::string>{"W1.npy", "W2.npy", "W3.npy", "W4.npy", "b1.npy", "b2.npy",
-                                                           "b3.npy", "b4.npy"});
+    CHECK(dir.entries("model") == std::vector<std::string>{"xgrad-gen-1", "xgrad-manifest.txt"});
+    CHECK(dir.entries("model/xgrad-gen-1") == std::vector<std::string>{"W1.npy", "W2.npy", "W3.npy", "W4.npy", "b1.npy",
+                                                                       "b2.npy", "b3.npy", "b4.npy"});
 
     xg::Sequential<double> loaded({2, 20, 7, 5, 3}, Activation::relu, Activation::identity, /*seed=*/99);
     CHECK(loaded.layer(0).W.value() != model.layer(0).W.value());

@@ -1,7 +1,11 @@
-// Save a trained model and load it back: one .npy file per named Parameter.
-// Shown in docs/data-and-io.md.
+// Save a trained model and load it back: a checkpoint of one .npy file per
+// named Parameter and a manifest that lists them. Shown in docs/data-and-io.md.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -18,8 +22,22 @@ int main() {
     const auto params = xg::init_two_layer<double>(2, 4, 1, /*seed=*/2);
     xg::train_two_layer(params, flower.X, flower.Y, 2000, 1.2);
 
-    // model/W1.npy, model/b1.npy, model/W2.npy, model/b2.npy, written atomically.
+    // model/xgrad-gen-1/W1.npy, b1.npy, W2.npy, b2.npy, then model/xgrad-manifest.txt.
     xg::save_parameters("model", params.all());
+    xg::save_parameters("model", params.all());  // again: generation 2 replaces generation 1 as a whole
+
+    // What the folder holds, and the manifest (each line shortened before its SHA-256).
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator("model")) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) std::printf("model/%s%s\n", n.c_str(), fs::is_directory("model/" + n) ? "/" : "");
+    std::ifstream manifest("model/xgrad-manifest.txt");
+    for (std::string line; std::getline(manifest, line);) {
+        std::printf("  %s\n", line.substr(0, line.find(" sha256 ")).c_str());
+    }
+    const xg::CheckpointInfo info = xg::checkpoint_info("model");
+    std::printf("b1 is in %s, %s, %zu bytes, SHA-256 of %zu hex digits\n", info.find("b1")->path.c_str(),
+                info.find("b1")->descr.c_str(), std::size_t(info.find("b1")->bytes), info.find("b1")->sha256.size());
 
     // A fresh network of the sizes in the files, with the saved values.
     const auto loaded = xg::load_two_layer<double>("model");
@@ -43,6 +61,15 @@ int main() {
         std::printf("%s\n", e.what());
     }
     std::printf("b2 = %g, W1(0, 0) = %g: untouched\n", b2.value()(0, 0), wide.value()(0, 0));
+
+    // A file that no longer matches the manifest (changed, truncated, or
+    // copied from another checkpoint) is refused; nothing is loaded.
+    std::ofstream("model/xgrad-gen-2/b1.npy", std::ios::app) << "x";
+    try {
+        xg::load_parameters("model", {W1, b1});
+    } catch (const xg::IoError& e) {
+        std::printf("%s\n", e.what());
+    }
 
     fs::current_path(fs::temp_directory_path());
     fs::remove_all(scratch);

@@ -120,7 +120,13 @@ void io_section() {
         std::printf("IoError: %s\n", e.what());
     }
 
-    // Checkpoints: one DIR/<name>.npy per Parameter, all or nothing.
+    // numpy's savetxt writes spaces; a .txt file is read (and written) that way.
+    std::FILE* t = std::fopen("savetxt.txt", "w");
+    std::fputs("1.500000000000000000e+00 -2.000000000000000000e+00\n", t);
+    std::fclose(t);
+    docs::print("savetxt.txt", xg::load_matrix<double>("savetxt.txt"));
+
+    // Checkpoints: a DIR/xgrad-gen-N/<name>.npy per Parameter and a manifest; one unit.
     xg::Parameter<double> W(M, "W"), b(xg::Matrix<double>{{0.5}, {-0.5}}, "b");
     xg::save_parameters("ckpt", {W, b});
     xg::Parameter<double> W2(xg::Matrix<double>(xt::zeros<double>({2, 3})), "W");
@@ -129,6 +135,17 @@ void io_section() {
     const std::vector<xg::Parameter<double>> both = {W, b};
     xg::save_parameters("ckpt", both);  // a vector works as well as a braced list
     xg::load_parameters("ckpt", both);
+
+    // What the checkpoint holds, as its manifest lists it.
+    const xg::CheckpointInfo ckpt = xg::checkpoint_info("ckpt");
+    std::printf("%s lists %zu files\n", ckpt.manifest.c_str(), ckpt.files.size());
+    for (const xg::CheckpointFile& file : ckpt.files) {
+        std::printf("  %s: %s, %s %s, %llu bytes, sha256 %.12s...\n", file.name.c_str(), file.path.c_str(),
+                    file.descr.c_str(), to_string(file.shape).c_str(), static_cast<unsigned long long>(file.bytes),
+                    file.sha256.c_str());
+    }
+    std::printf("find(\"b\")->shape = %s, find(\"c\") = %s\n", to_string(ckpt.find("b")->shape).c_str(),
+                ckpt.find("c") ? "found" : "nullptr");
 
     fs::current_path(fs::temp_directory_path());
     fs::remove_all(scratch);

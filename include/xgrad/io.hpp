@@ -1,13 +1,17 @@
-// xgrad — matrices and parameters on disk: numpy's .npy format and CSV.
+// xgrad — matrices and parameters on disk: numpy's .npy format, CSV and
+// whitespace-separated text, and checkpoints of named parameters.
 //
-// Readers trust nothing: a .npy header (magic, version, dtype, order, shape)
-// and its byte count, or every CSV cell, is checked before a value is used,
-// and any problem is an xg::IoError naming the file and what is wrong.
-// Writers are atomic: the data goes to a temporary file in the same folder,
-// which is flushed to disk and then renamed over the target, so a crash or a
-// full disk never leaves a half-written file in place.
+// Readers trust nothing: they read only regular files, a .npy header (magic,
+// version, dtype, order, shape) is checked against the file's size before the
+// data is read, every CSV cell is checked, and any problem is an
+// xg::IoError naming the file and what is wrong. Writers are atomic: the data
+// goes to a temporary file in the same folder, which is flushed to disk and
+// then renamed over the target, so a crash or a full disk never leaves a
+// half-written file in place. A checkpoint (several files) switches from one
+// set of files to the next with a single rename of its manifest.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -30,7 +34,8 @@ struct NpyInfo {
 
 /// Read and check the header of a .npy file (format versions 1.0, 2.0, 3.0)
 /// without reading the data. Throws IoError naming the file when it is
-/// missing or unreadable, is not a .npy file, has an unsupported dtype
+/// missing or unreadable, is not a regular file (a folder, a device such as
+/// /dev/zero, a FIFO), is not a .npy file, has an unsupported dtype
 /// (supported: little-endian float32/64, int8–64, uint8–64, bool) or more
 /// than two dimensions, or when its size is not the header plus exactly
 /// rows·cols values (truncated or trailing bytes).
@@ -38,7 +43,11 @@ NpyInfo npy_info(const std::string& path);
 
 /// Load a .npy file as a matrix, converting its dtype to T. A 1-D array of n
 /// values becomes a 1 × n row (labels saved by numpy as shape (m,) load as
-/// 1 × m); C and Fortran order are both read. Throws IoError as npy_info.
+/// 1 × m); C and Fortran order are both read. The header is checked before
+/// the data is read. Throws IoError as npy_info, and for a float64 file read
+/// as float when a finite value is beyond float's range (it would become an
+/// infinity; the message names the element and its value). Values that only
+/// round, and NaN and infinities stored in the file, load as they are.
 template <class T>
 Matrix<T> load_npy(const std::string& path);
 
@@ -51,10 +60,14 @@ void save_npy(const std::string& path, const Matrix<T>& m);
 // ---- CSV ----------------------------------------------------------------
 
 /// Load a CSV file of numbers as a matrix: one line per row, cells separated
-/// by `delimiter` (surrounding blanks ignored), blank lines and lines starting
-/// with '#' skipped, the first `skip_rows` lines (a header) ignored. Throws
-/// IoError naming the file, line and column for a cell that is not a number
-/// (or is empty), for rows of different lengths, and for a file with no data.
+/// by `delimiter` (surrounding blanks ignored; ' ' means any run of spaces and
+/// tabs, as numpy's savetxt writes), blank lines and lines starting with '#'
+/// skipped, the first `skip_rows` lines (a header) ignored. A UTF-8
+/// byte-order mark at the start of the file is skipped. Throws IoError naming
+/// the file, line and column for a cell that is not a number (saying which
+/// delimiter the line seems to use when it is not `delimiter`), is empty, or
+/// is out of T's range (1e400); for rows of different lengths; for a file
+/// with no data; and for UTF-16 text.
 template <class T>
 Matrix<T> load_csv(const std::string& path, char delimiter = ',', std::size_t skip_rows = 0);
 
@@ -65,33 +78,77 @@ void save_csv(const std::string& path, const Matrix<T>& m, char delimiter = ',')
 
 // ---- either, by extension -------------------------------------------------
 
-/// load_npy for a path ending in ".npy", load_csv for ".csv" or ".txt";
-/// IoError for any other extension.
+/// load_npy for a path ending in ".npy", load_csv for ".csv"; for ".txt",
+/// whitespace-separated values as numpy's savetxt writes them by default, or
+/// comma-separated when the first line of data holds a comma. IoError for
+/// any other extension.
 template <class T>
 Matrix<T> load_matrix(const std::string& path);
 
-/// save_npy or save_csv by extension, as load_matrix.
+/// save_npy or save_csv by extension, as load_matrix: ".csv" with commas,
+/// ".txt" with spaces (what numpy's loadtxt reads by default).
 template <class T>
 void save_matrix(const std::string& path, const Matrix<T>& m);
 
 // ---- parameters -------------------------------------------------------------
 
-/// Save each parameter as DIR/NAME.npy, NAME its name (W1.npy, b1.npy, …), creating DIR if
-/// needed. Every file is first written in full to a temporary file; only
-/// when all are written are they renamed into place, so a failure while
-/// writing leaves any previous checkpoint in DIR as it was. Throws ValueError
-/// for an empty handle or a name that is empty, repeated, or not made of
-/// letters, digits, '_', '-' and '.'; IoError when a file cannot be written.
+/// One parameter's file in a checkpoint.
+struct CheckpointFile {
+    std::string name;          ///< the parameter's name
+    std::string path;          ///< its .npy file: DIR/xgrad-gen-N/NAME.npy (DIR/NAME.npy in the old layout)
+    std::string descr;         ///< numpy dtype string: "<f8" or "<f4"
+    Shape shape;               ///< the matrix's shape
+    std::uint64_t bytes = 0;   ///< the file's size
+    std::string sha256;        ///< the file's SHA-256, 64 hex digits ("" in the old layout: nothing to check)
+};
+
+/// What a checkpoint folder holds, as its manifest lists it.
+struct CheckpointInfo {
+    std::string manifest;               ///< DIR/xgrad-manifest.txt ("" for a folder of the old layout)
+    std::vector<CheckpointFile> files;  ///< one per parameter, in the order they were saved
+    /// The file of the parameter named `name`, or nullptr when there is none.
+    const CheckpointFile* find(const std::string& name) const;
+};
+
+/// Save the parameters as one checkpoint in folder DIR (created if needed),
+/// replacing the checkpoint DIR held, if any, as one unit. The values go to
+/// DIR/xgrad-gen-N/NAME.npy, one plain .npy file per parameter (NAME its
+/// name, N one more than any generation in DIR), each flushed to disk; then
+/// the manifest DIR/xgrad-manifest.txt, which lists each file with its shape,
+/// dtype, size and SHA-256, is written to a temporary file and renamed over
+/// the old one: that rename is the switch from the old checkpoint to the new.
+/// Afterwards the previous generation, and any left by an interrupted save,
+/// are removed (only the .npy files in xgrad-gen-N folders and the
+/// manifest's temporaries: never a file the checkpoint does not own; in a
+/// folder of the old layout, also the DIR/NAME.npy of each saved name).
+/// A reader sees the whole old checkpoint or the whole new one. One writer
+/// at a time per folder. Throws ValueError for an empty handle or a name that
+/// is empty, repeated, starts with '.', is not made of letters, digits, '_',
+/// '-' and '.', or is longer than 251 bytes; IoError when a file cannot be
+/// written (the old checkpoint is then as it was) or DIR/xgrad-manifest.txt
+/// is something save_parameters did not write.
 template <class T>
 void save_parameters(const std::string& dir, const std::vector<Parameter<T>>& params);
 
-/// Load DIR/NAME.npy into each parameter of that name. Every file is read and checked
-/// first — present and well-formed (IoError), of the parameter's current
-/// shape (ShapeError), finite (ValueError) — and only when all pass is any
-/// parameter assigned: a failed load leaves every parameter untouched. Each
-/// message names the file. Gradients are not touched.
+/// Load into each parameter the value of that name in the checkpoint in DIR.
+/// The manifest is read once, and each file is checked against it — present,
+/// of the listed size and SHA-256, shape and dtype (IoError "FILE does not
+/// match the checkpoint's manifest: …" for a missing, changed, swapped or
+/// truncated file or manifest) — then against the parameter: of its current
+/// shape (ShapeError), finite (ValueError). Only when every file passes is
+/// any parameter assigned: a failed load leaves every parameter untouched.
+/// A folder of the old layout (DIR/NAME.npy, no manifest) still loads, each
+/// file checked on its own: whether its files belong together cannot be
+/// checked. Gradients are not touched.
 template <class T>
 void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& params);
+
+/// The files of the checkpoint in DIR: its manifest, read and checked (the
+/// .npy files themselves are not read), or for a folder of the old layout
+/// each DIR/NAME.npy, with the shape npy_info reads. IoError for a missing
+/// folder, a corrupt manifest, or a folder with neither a manifest nor a .npy
+/// file.
+CheckpointInfo checkpoint_info(const std::string& dir);
 
 /// save_parameters(dir, {W, b}): the same, for a braced list.
 template <class T>
@@ -121,5 +178,17 @@ extern template void save_parameters(const std::string&, const std::vector<Param
 extern template void save_parameters(const std::string&, const std::vector<Parameter<double>>&);
 extern template void load_parameters(const std::string&, const std::vector<Parameter<float>>&);
 extern template void load_parameters(const std::string&, const std::vector<Parameter<double>>&);
+
+namespace detail {
+
+/// Test hook, not API: when set, save_parameters calls it between its
+/// filesystem steps with the step's number (0, 1, 2, … in order) and what
+/// was just done. tests/test_io.cpp kills the process or throws there, at
+/// every step, to check that a reader only ever sees a whole checkpoint. An
+/// exception thrown before the switch fails the save like a failed write;
+/// after it, it is ignored. Null by default: one test of a pointer per step.
+extern void (*checkpoint_step_hook)(int step, const char* done);
+
+}  // namespace detail
 
 }  // namespace xg

@@ -47,10 +47,12 @@ template <class T>
 TwoLayerParams<T> init_two_layer(std::size_t n_x, std::size_t n_h, std::size_t n_y, std::uint32_t seed = 2,
                                  Init init = Init::random, double scale = 0.01);
 
-/// Parameters read from DIR/W1.npy, b1.npy, W2.npy, b2.npy (as written by
-/// save_parameters(dir, params.all())). The sizes come from the files;
-/// IoError for a missing or malformed file, ShapeError when the four
-/// shapes do not fit together (each message names the file).
+/// Parameters W1, b1, W2, b2 read from the checkpoint in DIR (as written by
+/// save_parameters(dir, params.all()), or a folder of the old layout). The
+/// sizes come from the shapes of W1 and W2 the checkpoint lists; every file is
+/// then checked and loaded as load_parameters does. IoError for a missing
+/// parameter or a missing, malformed or changed file, ShapeError when the
+/// four shapes do not fit together (each message names the file).
 template <class T>
 TwoLayerParams<T> load_two_layer(const std::string& dir);
 
