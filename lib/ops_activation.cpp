@@ -141,8 +141,6 @@ template <class T>
 bool is_sigmoid(const Op<T>* op) {
     return dynamic_cast<const SigmoidOp<T>*>(op) != nullptr;
 }
-template bool is_sigmoid(const Op<float>*);
-template bool is_sigmoid(const Op<double>*);
 
 }  // namespace detail
 
@@ -174,15 +172,14 @@ Var<T> softplus(Var<T> x) {
     return detail::make_node<detail::SoftplusOp>(std::vector<Var<T>>{x});
 }
 
-template Var<float> relu(Var<float>);
-template Var<double> relu(Var<double>);
-template Var<float> leaky_relu(Var<float>, double);
-template Var<double> leaky_relu(Var<double>, double);
-template Var<float> softplus(Var<float>);
-template Var<double> softplus(Var<double>);
-template Var<float> sigmoid(Var<float>);
-template Var<double> sigmoid(Var<double>);
-template Var<float> tanh(Var<float>);
-template Var<double> tanh(Var<double>);
+#define XG_ACTIVATION_OPS(T)                          \
+    template Var<T> sigmoid(Var<T>);                  \
+    template Var<T> tanh(Var<T>);                     \
+    template Var<T> relu(Var<T>);                     \
+    template Var<T> leaky_relu(Var<T>, double);       \
+    template Var<T> softplus(Var<T>);                 \
+    template bool detail::is_sigmoid(const Op<T>*);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_ACTIVATION_OPS)
+#undef XG_ACTIVATION_OPS
 
 }  // namespace xg

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "instantiate.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
@@ -55,8 +56,8 @@ inline sym::Spelling fname(const char* unicode, const char* ascii, const char* l
 /// How equations spell Σ over an axis: "Σ", "Σ_rows" (1 × m), "Σ_columns" (n × 1).
 inline sym::Spelling sum_spelling(Axis axis) {
     switch (axis) {
-        case Axis::rows: return fname("Σ_rows", "sum_rows", "\\sum_{\\text{rows}}");
-        case Axis::cols: return fname("Σ_columns", "sum_columns", "\\sum_{\\text{columns}}");
+        case Axis::over_rows: return fname("Σ_rows", "sum_rows", "\\sum_{\\text{rows}}");
+        case Axis::over_cols: return fname("Σ_columns", "sum_columns", "\\sum_{\\text{columns}}");
         case Axis::all: break;
     }
     return fname("Σ", "sum", "\\sum");

@@ -178,9 +178,6 @@ Var<T> mean_squared_error(Var<T> a, Var<T> y) {
     return detail::make_node<detail::MseOp>(std::vector<Var<T>>{a, y});
 }
 
-template Var<float> mean_squared_error(Var<float>, Var<float>);
-template Var<double> mean_squared_error(Var<double>, Var<double>);
-
 template <class T>
 Var<T> binary_cross_entropy(Var<T> a, Var<T> y) {
     Graph<T>& g = a.graph();
@@ -197,9 +194,11 @@ Var<T> binary_cross_entropy_with_logits(Var<T> z, Var<T> y) {
     return detail::make_node<detail::BceLogitsOp>(std::vector<Var<T>>{z, y}, false);
 }
 
-template Var<float> binary_cross_entropy(Var<float>, Var<float>);
-template Var<double> binary_cross_entropy(Var<double>, Var<double>);
-template Var<float> binary_cross_entropy_with_logits(Var<float>, Var<float>);
-template Var<double> binary_cross_entropy_with_logits(Var<double>, Var<double>);
+#define XG_LOSS_OPS(T)                                                \
+    template Var<T> binary_cross_entropy(Var<T>, Var<T>);             \
+    template Var<T> binary_cross_entropy_with_logits(Var<T>, Var<T>); \
+    template Var<T> mean_squared_error(Var<T>, Var<T>);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_LOSS_OPS)
+#undef XG_LOSS_OPS
 
 }  // namespace xg

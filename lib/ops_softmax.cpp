@@ -72,7 +72,7 @@ public:
     sym::Expr formula() const override { return softmax_of(sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override {
         using namespace sym;
-        return hadamard(out(), grad() - sum_of(hadamard(grad(), out()), Axis::rows));
+        return hadamard(out(), grad() - sum_of(hadamard(grad(), out()), Axis::over_rows));
     }
 };
 
@@ -80,8 +80,6 @@ template <class T>
 bool is_softmax(const Op<T>* op) {
     return dynamic_cast<const SoftmaxOp<T>*>(op) != nullptr;
 }
-template bool is_softmax(const Op<float>*);
-template bool is_softmax(const Op<double>*);
 
 // J = −(1/m) Σ Y ⊙ log softmax(Z) = (1/m) Σ_j [logsumexp(Z(:, j)) − Σ_i Y(i, j) Z(i, j)];
 // dZ = g (softmax(Z) − Y) / m.  Labels: one-hot Y (K × m) or class indices y (1 × m).
@@ -218,9 +216,11 @@ Var<T> softmax_cross_entropy(Var<T> z, Var<T> labels) {
     return detail::make_node<detail::SoftmaxCrossEntropyOp>(std::vector<Var<T>>{z, labels}, indices);
 }
 
-template Var<float> softmax(Var<float>);
-template Var<double> softmax(Var<double>);
-template Var<float> softmax_cross_entropy(Var<float>, Var<float>);
-template Var<double> softmax_cross_entropy(Var<double>, Var<double>);
+#define XG_SOFTMAX_OPS(T)                                  \
+    template Var<T> softmax(Var<T>);                       \
+    template Var<T> softmax_cross_entropy(Var<T>, Var<T>); \
+    template bool detail::is_softmax(const Op<T>*);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_SOFTMAX_OPS)
+#undef XG_SOFTMAX_OPS
 
 }  // namespace xg

@@ -188,15 +188,14 @@ Var<T> abs(Var<T> x) {
     return detail::make_node<detail::AbsOp>(std::vector<Var<T>>{x});
 }
 
-#define XG_INSTANTIATE(T)               \
-    template Var<T> exp(Var<T>);        \
-    template Var<T> log(Var<T>);        \
-    template Var<T> square(Var<T>);     \
+#define XG_UNARY_OPS(T)                  \
+    template Var<T> exp(Var<T>);         \
+    template Var<T> log(Var<T>);         \
+    template Var<T> square(Var<T>);      \
     template Var<T> pow(Var<T>, double); \
-    template Var<T> sqrt(Var<T>);       \
+    template Var<T> sqrt(Var<T>);        \
     template Var<T> abs(Var<T>);
-XG_INSTANTIATE(float)
-XG_INSTANTIATE(double)
-#undef XG_INSTANTIATE
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_UNARY_OPS)
+#undef XG_UNARY_OPS
 
 }  // namespace xg
