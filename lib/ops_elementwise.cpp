@@ -94,7 +94,8 @@ public:
     sym::Expr grad_formula(std::size_t i) const override { return sym::hadamard(sym::grad(), sym::in(1 - i)); }
 };
 
-/// Throw ValueError naming the first zero entry of a divisor.
+/// Throw ValueError naming the first zero entry of a divisor (a NaN divides
+/// to NaN, as IEEE arithmetic does).
 template <class T>
 void check_nonzero(const ForwardContext<T>& c, ConstView<T> d) {
     for (std::size_t k = 0; k < d.size(); ++k) {

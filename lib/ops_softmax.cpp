@@ -15,6 +15,8 @@ namespace detail {
 namespace {
 
 /// S = softmax of each column of Z, stably: S(i, j) = e^(Z(i, j) − max_j) / Σ_k e^(Z(k, j) − max_j).
+/// A NaN in a column makes that whole column NaN (through the column's sum,
+/// whatever the maximum makes of it).
 /// `mx` and `sum` (length m) receive each column's max and Σ e^(Z − max) ≥ 1.
 /// Row by row, so every pass reads contiguous memory.
 template <class T>
@@ -171,6 +173,7 @@ private:
     static void check_indices(const ForwardContext<T>& c, ConstView<T> y, std::size_t K) {
         for (std::size_t j = 0; j < y.size(); ++j) {
             const T v = y[j];
+            if (std::isnan(v)) c.fail(nan_entry("class index y", y, j));
             if (!(v >= T(0) && v < T(K) && std::floor(v) == v)) {
                 c.fail(entry("class index y", y, j) + " is not one of 0, 1, ..., " + std::to_string(K - 1) +
                        " (the logits have " + std::to_string(K) + " rows, one per class)");
@@ -180,6 +183,7 @@ private:
 
     static void check_one_hot(const ForwardContext<T>& c, ConstView<T> y) {
         for (std::size_t k = 0; k < y.size(); ++k) {
+            if (std::isnan(y[k])) c.fail(nan_entry("label Y", y, k));
             if (!(y[k] >= T(0) && y[k] <= T(1))) c.fail(entry("label Y", y, k) + " is outside [0, 1]");
         }
         const double tol = std::is_same<T, float>::value ? 1e-3 : 1e-9;

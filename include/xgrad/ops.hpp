@@ -5,6 +5,11 @@
 // In the formulas below g is the gradient arriving at the op's output Y, and
 // "dX =" is the gradient the op sends to its input X. docs/ops.md has the
 // same table with the equations each op prints.
+//
+// NaN goes through every op as IEEE arithmetic takes it: the output entries
+// and the gradient entries whose formula reads a NaN are NaN (relu(NaN) and
+// its gradient too). Only labels, class indices and the probabilities of
+// binary_cross_entropy refuse a NaN, with a ValueError that names the entry.
 #pragma once
 
 #include "xgrad/graph.hpp"
@@ -36,11 +41,13 @@ Var<T> tanh(Var<T> x);
 
 /// J = −(1/m) Σ [Y log A + (1 − Y) log(1 − A)], summed over every entry of
 /// the n × m prediction A and divided by its m columns; a 1 × 1 node.
-/// Y has A's shape with labels in [0, 1] (ValueError otherwise, checked on
-/// every forward). When A = sigmoid(Z) the loss is evaluated from the logits
-/// Z (finite for |Z| in the thousands) and the gradient goes straight to Z:
-/// dZ = g · (A − Y) / m, never dividing by A(1 − A). Otherwise A must lie in
-/// the open interval (0, 1) (ValueError), and dA = g · (A − Y) / (A (1 − A) m).
+/// Y has A's shape with labels in [0, 1] (ValueError otherwise, for a NaN
+/// too, checked on every forward). When A = sigmoid(Z) the loss is evaluated
+/// from the logits Z (finite for |Z| in the thousands) and the gradient goes
+/// straight to Z: dZ = g · (A − Y) / m, never dividing by A(1 − A); messages
+/// still name the two operands passed, "binary_cross_entropy(A, Y)".
+/// Otherwise A must lie in the open interval (0, 1) (ValueError, for a NaN
+/// too), and dA = g · (A − Y) / (A (1 − A) m).
 template <class T>
 Var<T> binary_cross_entropy(Var<T> a, Var<T> y);
 
@@ -134,7 +141,7 @@ template <class T>
 Var<T> exp(Var<T> x);
 
 /// Y = log x (natural) elementwise. dX = g / X.
-/// ValueError when an entry is not positive (checked on every forward).
+/// ValueError when an entry is 0 or negative (checked on every forward).
 template <class T>
 Var<T> log(Var<T> x);
 
@@ -161,7 +168,7 @@ Var<T> abs(Var<T> x);
 // ---- activations (lib/ops_activation.cpp) -----------------------------------
 
 /// Y = max(X, 0) elementwise. dX = g ⊙ step(X), step(x) = 1 for x > 0 and 0
-/// otherwise (so the gradient at exactly 0 is 0).
+/// for x ≤ 0 (so the gradient at exactly 0 is 0).
 template <class T>
 Var<T> relu(Var<T> x);
 
