@@ -79,7 +79,7 @@ TEST_CASE("numeric-debug mode names a leaf that holds a non-finite value") {
     xg::Graph<double> g;
     g.check_numerics(true);
     auto N = g.input(xgt::bad_input::mat<double>({{NAN, 1}}), "N");
-    // relu(NaN) = 0: the op's value is finite, so only a check of the leaf finds the NaN.
+    // The leaf is named, not relu(N), the first op the NaN passes through.
     try {
         relu(N);
         FAIL("no exception");
