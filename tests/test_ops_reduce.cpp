@@ -113,3 +113,15 @@ TEST_CASE("detach: the value passes, the gradient does not") {
     CHECK(J2.value()(0, 0) == doctest::Approx(100.0 + V.value()(0, 1) * V.value()(0, 1) +
                                               V.value()(1, 0) * V.value()(1, 0) + V.value()(1, 1) * V.value()(1, 1)));
 }
+
+TEST_CASE("Axis::rows and Axis::cols, the former names, are Axis::over_rows and Axis::over_cols") {
+    // Deprecated aliases with the same values, so code written with them still compiles (with a warning).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    static_assert(Axis::rows == Axis::over_rows && Axis::cols == Axis::over_cols, "the same values");
+    xg::Graph<double> g;
+    auto X = g.input(Matrix<double>{{1, 2, 3}, {4, 5, 6}}, "X");
+    CHECK(sum(X, Axis::rows).value() == Matrix<double>{{5, 7, 9}});  // 1 × m
+    CHECK(mean(X, Axis::cols).value() == Matrix<double>{{2}, {5}});  // n × 1
+#pragma GCC diagnostic pop
+}
