@@ -1,11 +1,13 @@
 // libFuzzer harness: bytes become a small graph program — leaves of up to
 // 8 x 8 with values from the bytes (NaN, ±Inf, ±1e300, denormals and raw
-// doubles included), ops on earlier nodes, new input values and new
-// parameter values of other shapes, forward(), backward() on any node,
-// the numeric-debug mode, explain, to_dot and the gradient checker. A user's
-// mistake may raise an xg::Error (that is the contract, and the program goes
-// on with the same graph); anything else — a crash, another exception, a
-// sanitizer report, a leak, a broken invariant — is a finding.
+// doubles included), ops on earlier nodes chosen from the op table
+// (tests/op_table.hpp: every op of ops.hpp, every spelling, the fuzz bytes
+// giving its number), new input values and new parameter values of other
+// shapes, forward(), backward() on any node, the numeric-debug mode,
+// explain, to_dot and the gradient checker. A user's mistake may raise an
+// xg::Error (that is the contract, and the program goes on with the same
+// graph); anything else — a crash, another exception, a sanitizer report, a
+// leak, a broken invariant — is a finding.
 //
 // The bytes, read in order (a missing byte reads as 0):
 //   flags     bit 0: float32 (else float64); bit 1: numeric-debug mode on
@@ -14,8 +16,11 @@
 //                                      an odd rows byte / 9 makes an input that carries a gradient
 //   1 parameter    rows cols values…
 //   2 reuse        k                   the k-th Parameter again (the same leaf)
-//   3 unary        kind node [number]  kind mod 24: see unary() below
-//   4 binary       kind node node      kind mod 9: see binary() below
+//   3 op           row form nodes… [number]   row: byte mod the rows of the op table;
+//                                      form: byte mod the row's spellings; one node per
+//                                      input; a number when the row takes one
+//   4 op by name   length chars… form nodes… [number]   the row of that name (any
+//                                      other name: a row picked by its hash)
 //   5 set_value    k rows cols values… the k-th input gets new data
 //   6 set param    k rows cols values… the k-th Parameter gets a new value (not empty)
 //   7 forward
@@ -25,7 +30,9 @@
 //   11 explain     node options        bit 0: to_dot; bits 1-2: style; bit 3: shapes; bit 4: all nodes
 //   12 gradcheck                       float64 graphs with at most 24 parameter entries
 //   13 name        node length chars…
-//   14 loss        kind node           kind mod 4: sum, mean, BCE on a sigmoid, softmax CE against class 0
+//   14 loss        length chars… node   a row whose output is 1 x 1 (named, or by hash) on
+//                                      the node, its labels and targets new inputs of
+//                                      the shapes it takes, drawn from the row's domain
 //   15 backward on the last node
 // A node operand is a byte mod the number of nodes; a number is one of a
 // table of awkward values (byte < 224) or the next 8 bytes as a double.
@@ -39,6 +46,8 @@
 #include <vector>
 
 #include <xgrad/xgrad.hpp>
+
+#include "op_table.hpp"
 
 namespace {
 
@@ -65,6 +74,13 @@ public:
         return v;
     }
 
+    /// A length byte (mod 48) and that many characters.
+    std::string text() {
+        std::string s;
+        for (std::size_t k = below(48); k > 0; --k) s += char(u8());
+        return s;
+    }
+
 private:
     const std::uint8_t* d_;
     std::size_t n_;
@@ -84,13 +100,11 @@ public:
 
     void run() {
         for (int steps = 0; steps < 64 && !in_.done(); ++steps) {
-            const std::size_t before = g_.size();
             const int op = in_.u8() % 16;
             try {
                 step(op);
             } catch (const xg::Error&) {
-                // The contract for a mistake. A build that failed added nothing.
-                if ((op == 3 || op == 4) && g_.size() != before) broken("a failed build added a node");
+                // The contract for a mistake.
             }
             // Handles for every node made (a loss helper makes two or three).
             while (v_.size() < g_.size()) v_.push_back(g_.var(std::uint32_t(v_.size())));
@@ -137,17 +151,10 @@ private:
                 if (!params_.empty()) g_.parameter(params_[in_.below(params_.size())]);
                 break;
             case 3:
-                if (have()) {
-                    const std::size_t kind = in_.below(24);  // operands in byte order
-                    unary(kind, node());
-                }
+                if (have()) apply(xgt::op_table::rows()[in_.below(xgt::op_table::rows().size())]);
                 break;
             case 4:
-                if (have()) {
-                    const std::size_t kind = in_.below(9);
-                    const xg::Var<T> a = node(), b = node();
-                    binary(kind, a, b);
-                }
+                if (have()) apply(named_row(in_.text(), false));
                 break;
             case 5:
                 if (!inputs_.empty()) {
@@ -200,8 +207,8 @@ private:
                 break;
             case 14:
                 if (have()) {
-                    const std::size_t kind = in_.below(4);
-                    loss(kind, node());
+                    const xgt::op_table::Row& r = named_row(in_.text(), true);
+                    loss(r, node());
                 }
                 break;
             case 15:
@@ -210,57 +217,47 @@ private:
         }
     }
 
-    xg::Var<T> unary(std::size_t kind, xg::Var<T> x) {
-        switch (kind) {
-            case 0: return -x;
-            case 1: return exp(x);
-            case 2: return log(x);
-            case 3: return square(x);
-            case 4: return pow(x, in_.number());
-            case 5: return sqrt(x);
-            case 6: return abs(x);
-            case 7: return sigmoid(x);
-            case 8: return tanh(x);
-            case 9: return relu(x);
-            case 10: return leaky_relu(x, in_.number());
-            case 11: return softplus(x);
-            case 12: return softmax(x);
-            case 13: return sum(x, xg::Axis(in_.below(3)));
-            case 14: return mean(x, xg::Axis(in_.below(3)));
-            case 15: return transpose(x);
-            case 16: return detach(x);
-            case 17: return x + in_.number();
-            case 18: return x - in_.number();
-            case 19: return in_.number() - x;
-            case 20: return in_.number() * x;
-            case 21: return x / in_.number();
-            case 22: return in_.number() / x;
-            default: return x;
+    /// The row called `name`, or one picked by the name's hash (among the
+    /// rows whose output is 1 x 1 when `scalar`).
+    static const xgt::op_table::Row& named_row(const std::string& name, bool scalar) {
+        std::vector<const xgt::op_table::Row*> rows;
+        for (const xgt::op_table::Row& r : xgt::op_table::rows()) {
+            if (scalar && !r.scalar) continue;
+            if (r.name == name) return r;
+            rows.push_back(&r);
+        }
+        return *rows[std::hash<std::string>()(name) % rows.size()];
+    }
+
+    /// Row r on nodes from the bytes, with the number from the bytes when it takes one.
+    void apply(const xgt::op_table::Row& r) {
+        const std::size_t form = in_.below(r.forms.size());
+        std::vector<xg::Var<T>> leaves;
+        for (std::size_t i = 0; i < r.arity(); ++i) leaves.push_back(node());
+        xgt::op_table::Attr a = r.attr;
+        if (r.takes_number) a.number = in_.number();
+        const std::vector<xg::Var<T>> in = r.operands(leaves);  // σ(Z) first for the fused loss
+        const std::size_t before = g_.size();
+        try {
+            r.forms[form](in, a);
+        } catch (const xg::Error&) {
+            if (g_.size() != before) broken("a failed build added a node");  // a build that fails adds nothing
+            throw;
         }
     }
 
-    xg::Var<T> binary(std::size_t kind, xg::Var<T> a, xg::Var<T> b) {
-        switch (kind) {
-            case 0: return matmul(a, b);
-            case 1: return a + b;
-            case 2: return a - b;
-            case 3: return a * b;
-            case 4: return a / b;
-            case 5: return binary_cross_entropy(a, b);
-            case 6: return binary_cross_entropy_with_logits(a, b);
-            case 7: return softmax_cross_entropy(a, b);
-            default: return mean_squared_error(a, b);
+    /// Row r (a 1 x 1 output) on x, its other inputs new leaves of the shapes
+    /// the row takes with x first, drawn from the row's domains.
+    void loss(const xgt::op_table::Row& r, xg::Var<T> x) {
+        const std::vector<xgt::op_table::Dims> ds = xgt::op_table::dims_for(r, 0, x.shape(), 8);
+        if (ds.empty()) return;
+        const std::vector<xg::Shape> shapes = r.shapes(ds.front());
+        xgt::op_table::Rng rng(g_.size());
+        std::vector<xg::Var<T>> leaves{x};
+        for (std::size_t i = 1; i < r.arity(); ++i) {
+            leaves.push_back(g_.input(xt::cast<T>(r.domains[i].sample(shapes, i, rng)), "y" + std::to_string(g_.size())));
         }
-    }
-
-    xg::Var<T> loss(std::size_t kind, xg::Var<T> x) {
-        const xg::Shape s = x.shape();
-        switch (kind) {
-            case 0: return sum(x);
-            case 1: return mean(x);
-            case 2: return binary_cross_entropy(sigmoid(x), g_.input(xg::Matrix<T>(xt::ones<T>({s.rows, s.cols})), "Y"));
-            default: return softmax_cross_entropy(x, g_.input(xg::Matrix<T>(xt::zeros<T>({std::size_t(1), s.cols})), "y"));
-        }
+        r.build(leaves, r.attr);
     }
 
     void backward(xg::Var<T> loss, bool accumulate) {

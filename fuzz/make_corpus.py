@@ -31,11 +31,23 @@ def key(v):
     return (v, math.copysign(1.0, v))
 
 
-UNARY = ["neg", "exp", "log", "square", "pow", "sqrt", "abs", "sigmoid", "tanh", "relu", "leaky_relu", "softplus",
-         "softmax", "sum", "mean", "transpose", "detach", "add_s", "sub_s", "rsub_s", "mul_s", "div_s", "rdiv_s"]
-TAKES_NUMBER = {"pow", "leaky_relu", "add_s", "sub_s", "rsub_s", "mul_s", "div_s", "rdiv_s"}
-TAKES_AXIS = {"sum", "mean"}
-BINARY = ["matmul", "add", "sub", "mul", "div", "bce", "bce_logits", "softmax_ce", "mse"]
+# Rows of the op table (tests/op_table.hpp) the seeds use, by name: the
+# harness finds a row by its name, so the seeds do not depend on the order of
+# the rows. A row with a number reads one after its operands.
+UNARY = ["neg", "exp", "log", "square", "pow (p = 3)", "sqrt", "abs", "sigmoid", "tanh", "relu",
+         "leaky_relu (alpha = 0.1)", "softplus", "softmax", "sum (all)", "sum (over_rows)", "sum (over_cols)",
+         "mean (all)", "mean (over_rows)", "mean (over_cols)", "transpose", "detach",
+         "x_plus_s", "x_minus_s", "s_minus_x", "s_times_x", "x_over_s", "s_over_x"]
+TAKES_NUMBER = {"pow (p = 3)", "pow (p = -2)", "pow (p = 0.5)", "leaky_relu (alpha = 0.1)",
+                "x_plus_s", "x_minus_s", "s_minus_x", "s_times_x", "x_over_s", "s_over_x"}
+BINARY = {"matmul": "matmul", "add": "add", "sub": "sub", "mul": "mul",
+          "div": "div", "bce": "binary_cross_entropy (probabilities)",
+          "bce_logits": "binary_cross_entropy_with_logits", "softmax_ce": "softmax_cross_entropy (one-hot)",
+          "mse": "mean_squared_error"}
+# Rows whose output is 1 x 1, for the loss instruction: the nodes each adds
+# (its label and target inputs, a sigmoid for the fused cross-entropy, itself).
+LOSSES = {"sum": ("sum (all)", 1), "mean": ("mean (all)", 1), "bce_sigmoid": ("binary_cross_entropy (on sigmoid)", 3),
+          "softmax_ce_index": ("softmax_cross_entropy (class indices)", 2), "mse": ("mean_squared_error", 2)}
 
 
 def number(v):
@@ -71,19 +83,20 @@ class Program:
     def reuse(self, k):
         self.b += bytes([2, k])
 
-    def unary(self, name, node, arg=None):
-        self.b += bytes([3, UNARY.index(name), node])
-        if name in TAKES_NUMBER:
+    def op(self, row, *nodes, arg=None, form=0):
+        """Row `row` of the op table (by name) on the nodes; `arg` its number when it takes one."""
+        raw = row.encode("ascii")
+        self.b += bytes([4, len(raw)]) + raw + bytes([form]) + bytes(nodes)
+        if row in TAKES_NUMBER:
             self.b += number(arg)
-        if name in TAKES_AXIS:
-            self.b.append(arg or 0)
-        self.nodes += 1
+        self.nodes += 2 if row == "binary_cross_entropy (on sigmoid)" else 1
         return self.nodes - 1
 
+    def unary(self, name, node, arg=None):
+        return self.op(name, node, arg=arg)
+
     def binary(self, name, a, c):
-        self.b += bytes([4, BINARY.index(name), a, c])
-        self.nodes += 1
-        return self.nodes - 1
+        return self.op(BINARY[name], a, c)
 
     def set_value(self, k, rows, cols, values):
         self.b += bytes([5, k])
@@ -116,9 +129,11 @@ class Program:
         self.b += bytes([13, node, len(raw)]) + raw
 
     def loss(self, kind, node):
-        """kind 0 sum, 1 mean, 2 BCE on a sigmoid (adds 3 nodes), 3 softmax CE against class 0 (adds 2)."""
-        self.b += bytes([14, kind, node])
-        self.nodes += {0: 1, 1: 1, 2: 3, 3: 2}[kind]
+        """A 1 x 1 row of LOSSES on the node, its labels drawn by the harness."""
+        row, adds = LOSSES[kind]
+        raw = row.encode("ascii")
+        self.b += bytes([14, len(raw)]) + raw + bytes([node])
+        self.nodes += adds
         return self.nodes - 1
 
     def backward_last(self):
@@ -183,10 +198,10 @@ def seeds():
         p = Program(float32)
         P = p.parameter(2, 3, [0.5, 1.5, 2, 0.25, 3, 1])
         for name in UNARY:
-            arg = {"pow": 1.5, "leaky_relu": 0.25, "add_s": 2, "sub_s": 0.5, "rsub_s": 1, "mul_s": -2,
-                   "div_s": 2, "rdiv_s": 3, "sum": 1, "mean": 2}.get(name)
+            arg = {"pow (p = 3)": 1.5, "leaky_relu (alpha = 0.1)": 0.25, "x_plus_s": 2, "x_minus_s": 0.5,
+                   "s_minus_x": 1, "s_times_x": -2, "x_over_s": 2, "s_over_x": 3}.get(name)
             u = p.unary(name, P, arg)
-            p.backward(p.loss(0, u))
+            p.backward(p.loss("sum", u))
         out["unary_ops" + ("_float" if float32 else "")] = p
 
     # Broadcasting in both directions, the same node twice, matmul chains.
@@ -198,11 +213,11 @@ def seeds():
     t = p.binary("add", A, c)
     t = p.binary("mul", r, t)
     t = p.binary("sub", t, s)
-    t = p.binary("div", t, p.unary("add_s", p.unary("square", c), 1))
+    t = p.binary("div", t, p.unary("x_plus_s", p.unary("square", c), 1))
     t = p.binary("mul", t, t)
     m = p.binary("matmul", p.unary("transpose", t), A)
     o = p.binary("add", c, r)  # 3x1 + 1x4 → 3x4
-    p.backward(p.loss(1, p.binary("add", p.unary("sum", m, 0), p.unary("mean", o, 0))))
+    p.backward(p.loss("mean", p.binary("add", p.unary("sum (over_rows)", m), p.unary("mean (over_rows)", o))))
     p.gradcheck()
     out["broadcast"] = p
 
@@ -213,7 +228,7 @@ def seeds():
     for name in BINARY:
         p.binary(name, a, b)
     p.nodes -= len(BINARY)  # the failed builds add nothing
-    p.backward(p.loss(0, p.binary("mul", a, a)))
+    p.backward(p.loss("sum", p.binary("mul", a, a)))
     out["shape_errors"] = p
 
     # Replays: an input changes shape (fits, then does not), a parameter changes shape.
@@ -221,7 +236,7 @@ def seeds():
     X = p.input(2, 3, seq(6))
     W = p.parameter(4, 2, seq(8))
     Z = p.binary("matmul", W, X)
-    J = p.loss(2, Z)
+    J = p.loss("bce_sigmoid", Z)
     p.backward(J)
     p.set_value(0, 2, 6, seq(12))
     p.backward(J)  # before forward: an error
@@ -247,8 +262,8 @@ def seeds():
         p.backward(p.binary("bce", p.unary("sigmoid", Z), Y))
         p.backward(p.binary("bce_logits", Z, Y))
         p.backward(p.binary("softmax_ce", Z, Y))
-        p.backward(p.loss(0, p.unary("tanh", Z)))
-        p.backward(p.loss(0, p.unary("softplus", Z)))
+        p.backward(p.loss("sum", p.unary("tanh", Z)))
+        p.backward(p.loss("sum", p.unary("softplus", Z)))
         out["extremes" + ("_float" if float32 else "")] = p
 
     # Non-finite numbers; then the numeric-debug mode switched on (or off) and a replay.
@@ -258,10 +273,10 @@ def seeds():
             p.numerics(False)
         N = p.input(2, 2, [math.nan, 1, math.inf, -math.inf])
         P = p.parameter(2, 2, [1e300, 1e-300, 5e-324, -0.0])
-        p.loss(0, p.binary("add", N, P))
-        p.loss(0, p.unary("exp", P))
-        p.loss(0, p.unary("relu", N))
-        q = p.loss(1, p.unary("sqrt", p.unary("abs", P)))
+        p.loss("sum", p.binary("add", N, P))
+        p.loss("sum", p.unary("exp", P))
+        p.loss("sum", p.unary("relu", N))
+        q = p.loss("mean", p.unary("sqrt", p.unary("abs", P)))
         p.backward(q)
         p.numerics(not numerics)
         p.forward()
@@ -274,15 +289,15 @@ def seeds():
     P = p.parameter(1, 3, [1, 2, 3])
     p.unary("log", Q)
     p.unary("sqrt", Q)
-    p.unary("pow", Q, 0.5)
-    p.unary("rdiv_s", Q, 1)
-    p.unary("div_s", P, 0)
+    p.unary("pow (p = 3)", Q, 0.5)
+    p.unary("s_over_x", Q, 1)
+    p.unary("x_over_s", P, 0)
     p.binary("div", P, Q)
     p.binary("bce", P, Q)
-    p.unary("leaky_relu", P, math.nan)
-    p.unary("add_s", P, math.inf)
+    p.unary("leaky_relu (alpha = 0.1)", P, math.nan)
+    p.unary("x_plus_s", P, math.inf)
     p.nodes -= 9
-    p.backward(p.loss(0, p.unary("log", P)))
+    p.backward(p.loss("sum", p.unary("log", P)))
     out["domain_errors"] = p
 
     # Empty matrices, and misuse: backward on a non-scalar, gradients not computed.
@@ -299,7 +314,7 @@ def seeds():
     p.backward(M)
     p.explain(M)
     p.reuse(0)
-    p.backward(p.loss(3, M))
+    p.backward(p.loss("softmax_ce_index", M))
     out["empty_and_misuse"] = p
 
     # Names with quotes, backslashes, UTF-8 and control bytes, shown by explain and to_dot.
@@ -318,7 +333,7 @@ def seeds():
     X = p.input(2, 3, seq(6), grad=True)
     Z = p.binary("matmul", W, X)
     D = p.unary("detach", Z)
-    J = p.loss(1, p.binary("mul", Z, D))
+    J = p.loss("mean", p.binary("mul", Z, D))
     p.backward(J)
     p.set_value(0, 2, 3, seq(6, 0.2))
     p.forward()
@@ -330,8 +345,8 @@ def seeds():
     # Raw doubles (not in the table), and a number read from the last bytes.
     p = Program()
     R = p.parameter(2, 2, [0.1234, -7.5e-3, 123456.789, 2.0 ** -1060])
-    p.backward(p.loss(1, p.unary("pow", R, 2)))
-    p.b += bytes([3, 4, 0, 0xE0, 1, 2])  # a pow whose exponent is cut short
+    p.backward(p.loss("mean", p.unary("pow (p = 3)", R, 2)))
+    p.b += bytes([4, 11]) + b"pow (p = 3)" + bytes([0, 0, 0xE0, 1, 2])  # a pow whose exponent is cut short
     out["raw_numbers"] = p
     return {k: bytes(v.b) for k, v in out.items()}
 

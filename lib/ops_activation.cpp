@@ -57,7 +57,7 @@ inline sym::Expr step(sym::Expr x) {
     return sym::fn(fname("step", "step", "\\operatorname{step}"), std::move(x));
 }
 
-// y = max(x, 0);  dx = g ⊙ step(x)
+// y = max(x, 0);  dx = g ⊙ step(x)  (NaN gives NaN in both)
 template <class T>
 class ReluOp final : public UnaryOp<T> {
 public:
@@ -66,19 +66,19 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = x[k] > T(0) ? x[k] : T(0);
+        for (std::size_t k = 0; k < x.size(); ++k) y[k] = max0(x[k]);
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return x[k] > T(0) ? g[k] : T(0); });
+        c.grad(0).store([&](std::size_t k) { return g[k] * step_of(x[k]); });
     }
 
     sym::Expr formula() const override { return sym::fn(fname("relu", "relu", "\\operatorname{relu}"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() * step(sym::in(0)); }
 };
 
-// y = x for x > 0, α x otherwise;  dx = g ⊙ (α + (1 − α) step(x))
+// y = x for x > 0, α x otherwise;  dx = g ⊙ (α + (1 − α) step(x))  (NaN gives NaN in both)
 template <class T>
 class LeakyReluOp final : public UnaryOp<T> {
 public:
@@ -95,7 +95,10 @@ public:
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
         const T a = T(alpha_);
-        c.grad(0).store([&](std::size_t k) { return x[k] > T(0) ? g[k] : a * g[k]; });
+        c.grad(0).store([&](std::size_t k) {
+            const T slope = x[k] > T(0) ? T(1) : x[k] <= T(0) ? a : x[k];  // NaN for NaN
+            return g[k] * slope;
+        });
     }
 
     sym::Expr formula() const override {
@@ -120,7 +123,7 @@ public:
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
         for (std::size_t k = 0; k < x.size(); ++k) {
-            y[k] = std::max(x[k], T(0)) + std::log1p(std::exp(-std::fabs(x[k])));
+            y[k] = max0(x[k]) + std::log1p(std::exp(-std::fabs(x[k])));
         }
     }
 
@@ -141,8 +144,6 @@ template <class T>
 bool is_sigmoid(const Op<T>* op) {
     return dynamic_cast<const SigmoidOp<T>*>(op) != nullptr;
 }
-template bool is_sigmoid(const Op<float>*);
-template bool is_sigmoid(const Op<double>*);
 
 }  // namespace detail
 
@@ -174,15 +175,14 @@ Var<T> softplus(Var<T> x) {
     return detail::make_node<detail::SoftplusOp>(std::vector<Var<T>>{x});
 }
 
-template Var<float> relu(Var<float>);
-template Var<double> relu(Var<double>);
-template Var<float> leaky_relu(Var<float>, double);
-template Var<double> leaky_relu(Var<double>, double);
-template Var<float> softplus(Var<float>);
-template Var<double> softplus(Var<double>);
-template Var<float> sigmoid(Var<float>);
-template Var<double> sigmoid(Var<double>);
-template Var<float> tanh(Var<float>);
-template Var<double> tanh(Var<double>);
+#define XG_ACTIVATION_OPS(T)                          \
+    template Var<T> sigmoid(Var<T>);                  \
+    template Var<T> tanh(Var<T>);                     \
+    template Var<T> relu(Var<T>);                     \
+    template Var<T> leaky_relu(Var<T>, double);       \
+    template Var<T> softplus(Var<T>);                 \
+    template bool detail::is_sigmoid(const Op<T>*);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_ACTIVATION_OPS)
+#undef XG_ACTIVATION_OPS
 
 }  // namespace xg

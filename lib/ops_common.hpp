@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "instantiate.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
@@ -31,12 +32,36 @@ public:
     }
 };
 
-/// σ(x), evaluated without overflow for any finite x.
+/// σ(x), evaluated without overflow for any finite x; σ(NaN) = NaN.
 template <class T>
 inline T stable_sigmoid(T x) {
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
+    const T e = std::exp(x);  // x < 0, or NaN (then e is NaN too)
     return e / (T(1) + e);
+}
+
+// The kinks of relu, leaky_relu, abs and softplus, written so that a NaN
+// stays NaN (a comparison with NaN is false, so `x > 0 ? 1 : 0` would make it
+// 0). Backward kernels multiply the incoming gradient by these factors, so a
+// NaN gradient stays NaN as well (NaN · 0 is NaN), as the printed formula
+// dX = g ⊙ step(X) computes it in IEEE arithmetic.
+
+/// step(x) = 1 for x > 0, 0 for x ≤ 0, NaN for NaN.
+template <class T>
+inline T step_of(T x) {
+    return x > T(0) ? T(1) : x <= T(0) ? T(0) : x;
+}
+
+/// sign(x) = 1, −1 or 0 (for ±0), NaN for NaN.
+template <class T>
+inline T sign_of(T x) {
+    return x > T(0) ? T(1) : x < T(0) ? T(-1) : x == T(0) ? T(0) : x;
+}
+
+/// max(x, 0) (+0 for −0), NaN for NaN (std::max's answer for NaN depends on the argument order).
+template <class T>
+inline T max0(T x) {
+    return x > T(0) ? x : x <= T(0) ? T(0) : x;
 }
 
 /// True when `op` is the built-in sigmoid (cross-entropy then fuses with it).
@@ -55,8 +80,8 @@ inline sym::Spelling fname(const char* unicode, const char* ascii, const char* l
 /// How equations spell Σ over an axis: "Σ", "Σ_rows" (1 × m), "Σ_columns" (n × 1).
 inline sym::Spelling sum_spelling(Axis axis) {
     switch (axis) {
-        case Axis::rows: return fname("Σ_rows", "sum_rows", "\\sum_{\\text{rows}}");
-        case Axis::cols: return fname("Σ_columns", "sum_columns", "\\sum_{\\text{columns}}");
+        case Axis::over_rows: return fname("Σ_rows", "sum_rows", "\\sum_{\\text{rows}}");
+        case Axis::over_cols: return fname("Σ_columns", "sum_columns", "\\sum_{\\text{columns}}");
         case Axis::all: break;
     }
     return fname("Σ", "sum", "\\sum");
@@ -65,7 +90,8 @@ inline sym::Spelling sum_spelling(Axis axis) {
 /// Σ over an axis applied to x, written as a prefix: "Σ_columns dZ".
 inline sym::Expr sum_of(sym::Expr x, Axis axis = Axis::all) { return sym::fn(sum_spelling(axis), std::move(x), true); }
 
-/// "what(r, c) = v" with full precision: how value errors name an entry.
+/// "what(r, c) = v" with full precision: how value errors name an entry
+/// (a NaN entry is named by `nan_entry`).
 template <class T>
 std::string entry(const std::string& what, std::size_t r, std::size_t c, T v) {
     std::ostringstream s;
@@ -78,6 +104,12 @@ std::string entry(const std::string& what, std::size_t r, std::size_t c, T v) {
 template <class T>
 std::string entry(const std::string& what, ConstView<T> m, std::size_t k) {
     return entry(what, k / m.cols, k % m.cols, m[k]);
+}
+
+/// "what(r, c) is NaN": how value errors name a NaN they refuse.
+template <class T>
+std::string nan_entry(const std::string& what, ConstView<T> m, std::size_t k) {
+    return what + "(" + std::to_string(k / m.cols) + ", " + std::to_string(k % m.cols) + ") is NaN";
 }
 
 /// sink(i, j) = f(i, j), or += when the sink accumulates: for backward

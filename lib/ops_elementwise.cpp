@@ -1,5 +1,6 @@
-// Elementwise arithmetic: sub, mul (Hadamard), div with 2-D broadcasting,
-// neg, and the matrix-and-number forms (X + s, s − X, s X, X / s, s / X).
+// Elementwise arithmetic: add, sub, mul (Hadamard), div with 2-D
+// broadcasting, neg, and the matrix-and-number forms (X + s, s − X, s X,
+// X / s, s / X).
 #include <cmath>
 
 #include "broadcast.hpp"
@@ -33,6 +34,26 @@ void store_with(const GradSink<T>& sink, ConstView<T> g, ConstView<T> other, F f
     const Shape s = other.shape();
     store_2d(sink, [&](std::size_t i, std::size_t j) { return f(g[i * C + j], other[broadcast_index(s, i, j)]); });
 }
+
+// C = A + B (broadcast);  dA = g, dB = g
+template <class T>
+class AddOp final : public BroadcastOp<T> {
+public:
+    std::string name() const override { return "add"; }
+    bool gradient_is_identity(std::size_t) const override { return true; }
+
+    void forward(const ForwardContext<T>& c) const override {
+        broadcast_binary(c.in(0), c.in(1), c.out(), [](T x, T y) { return x + y; });
+    }
+
+    void backward(BackwardContext<T>& c) const override {
+        c.pass_through(0);
+        c.pass_through(1);
+    }
+
+    sym::Expr formula() const override { return sym::in(0) + sym::in(1); }
+    sym::Expr grad_formula(std::size_t) const override { return sym::grad(); }
+};
 
 // C = A − B (broadcast);  dA = g,  dB = −g
 template <class T>
@@ -75,7 +96,8 @@ public:
     sym::Expr grad_formula(std::size_t i) const override { return sym::hadamard(sym::grad(), sym::in(1 - i)); }
 };
 
-/// Throw ValueError naming the first zero entry of a divisor.
+/// Throw ValueError naming the first zero entry of a divisor (a NaN divides
+/// to NaN, as IEEE arithmetic does).
 template <class T>
 void check_nonzero(const ForwardContext<T>& c, ConstView<T> d) {
     for (std::size_t k = 0; k < d.size(); ++k) {
@@ -131,7 +153,8 @@ public:
     sym::Expr grad_formula(std::size_t) const override { return -sym::grad(); }
 };
 
-// A matrix and a number s (stored as a double, used as T):
+// A matrix and a number s (stored as a double, used as T), named for the
+// side the number is on:
 //   X + s, X − s: dX = g     s − X: dX = −g     s X: dX = s g     X / s: dX = g / s
 //   s / X: dX = −s g / X²
 template <class T>
@@ -139,17 +162,17 @@ class ScalarOp final : public UnaryOp<T> {
 public:
     ScalarOp(ScalarKind kind, double s) : kind_(kind), s_(s) {}
     bool gradient_is_identity(std::size_t) const override {
-        return kind_ == ScalarKind::add || kind_ == ScalarKind::sub;
+        return kind_ == ScalarKind::x_plus_s || kind_ == ScalarKind::x_minus_s;
     }
 
     std::string name() const override {
         switch (kind_) {
-            case ScalarKind::add: return "add_scalar";
-            case ScalarKind::sub: return "sub_scalar";
-            case ScalarKind::rsub: return "scalar_sub";
-            case ScalarKind::mul: return "mul_scalar";
-            case ScalarKind::div: return "div_scalar";
-            case ScalarKind::rdiv: return "scalar_div";
+            case ScalarKind::x_plus_s: return "x_plus_s";
+            case ScalarKind::x_minus_s: return "x_minus_s";
+            case ScalarKind::s_minus_x: return "s_minus_x";
+            case ScalarKind::s_times_x: return "s_times_x";
+            case ScalarKind::x_over_s: return "x_over_s";
+            case ScalarKind::s_over_x: return "s_over_x";
         }
         return "scalar";
     }
@@ -160,12 +183,12 @@ public:
         const T s = T(s_);
         const std::size_t n = x.size();
         switch (kind_) {
-            case ScalarKind::add: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + s; break;
-            case ScalarKind::sub: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] - s; break;
-            case ScalarKind::rsub: for (std::size_t k = 0; k < n; ++k) y[k] = s - x[k]; break;
-            case ScalarKind::mul: for (std::size_t k = 0; k < n; ++k) y[k] = s * x[k]; break;
-            case ScalarKind::div: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] / s; break;
-            case ScalarKind::rdiv:
+            case ScalarKind::x_plus_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + s; break;
+            case ScalarKind::x_minus_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] - s; break;
+            case ScalarKind::s_minus_x: for (std::size_t k = 0; k < n; ++k) y[k] = s - x[k]; break;
+            case ScalarKind::s_times_x: for (std::size_t k = 0; k < n; ++k) y[k] = s * x[k]; break;
+            case ScalarKind::x_over_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] / s; break;
+            case ScalarKind::s_over_x:
                 check_nonzero(c, x);
                 for (std::size_t k = 0; k < n; ++k) y[k] = s / x[k];
                 break;
@@ -175,16 +198,16 @@ public:
     void backward(BackwardContext<T>& c) const override {
         const T s = T(s_);
         switch (kind_) {
-            case ScalarKind::add:
-            case ScalarKind::sub: c.pass_through(0); break;
-            case ScalarKind::rsub: c.pass_through(0, T(-1)); break;
-            case ScalarKind::mul: c.pass_through(0, s); break;
-            case ScalarKind::div: {
+            case ScalarKind::x_plus_s:
+            case ScalarKind::x_minus_s: c.pass_through(0); break;
+            case ScalarKind::s_minus_x: c.pass_through(0, T(-1)); break;
+            case ScalarKind::s_times_x: c.pass_through(0, s); break;
+            case ScalarKind::x_over_s: {
                 const ConstView<T> g = c.dout();
                 c.grad(0).store([&](std::size_t k) { return g[k] / s; });
                 break;
             }
-            case ScalarKind::rdiv: {
+            case ScalarKind::s_over_x: {
                 const ConstView<T> g = c.dout(), x = c.in(0);
                 c.grad(0).store([&](std::size_t k) { return -s * g[k] / (x[k] * x[k]); });
                 break;
@@ -196,12 +219,12 @@ public:
         using namespace sym;
         const Expr x = in(0);
         switch (kind_) {
-            case ScalarKind::add: return s_ < 0 ? x - num(-s_) : x + num(s_);
-            case ScalarKind::sub: return s_ < 0 ? x + num(-s_) : x - num(s_);
-            case ScalarKind::rsub: return num(s_) - x;
-            case ScalarKind::mul: return times(s_, x);
-            case ScalarKind::div: return x / num(s_);
-            case ScalarKind::rdiv: return num(s_) / x;
+            case ScalarKind::x_plus_s: return s_ < 0 ? x - num(-s_) : x + num(s_);
+            case ScalarKind::x_minus_s: return s_ < 0 ? x + num(-s_) : x - num(s_);
+            case ScalarKind::s_minus_x: return num(s_) - x;
+            case ScalarKind::s_times_x: return times(s_, x);
+            case ScalarKind::x_over_s: return x / num(s_);
+            case ScalarKind::s_over_x: return num(s_) / x;
         }
         return x;
     }
@@ -209,12 +232,12 @@ public:
     sym::Expr grad_formula(std::size_t) const override {
         using namespace sym;
         switch (kind_) {
-            case ScalarKind::add:
-            case ScalarKind::sub: return grad();
-            case ScalarKind::rsub: return -grad();
-            case ScalarKind::mul: return times(s_, grad());
-            case ScalarKind::div: return grad() / num(s_);
-            case ScalarKind::rdiv: {
+            case ScalarKind::x_plus_s:
+            case ScalarKind::x_minus_s: return grad();
+            case ScalarKind::s_minus_x: return -grad();
+            case ScalarKind::s_times_x: return times(s_, grad());
+            case ScalarKind::x_over_s: return grad() / num(s_);
+            case ScalarKind::s_over_x: {
                 const Expr top = s_ == 1 ? grad() : scale(num(s_), grad());
                 return neg(top / square(in(0)));
             }
@@ -238,14 +261,16 @@ Var<T> scalar_op(Var<T> x, ScalarKind kind, double s) {
     if (!std::isfinite(s)) {
         throw ValueError(op->name() + "(" + x.name() + "): the number is not finite: " + std::to_string(s));
     }
-    if (kind == ScalarKind::div && s == 0) throw ValueError(op->name() + "(" + x.name() + "): division by zero");
+    if (kind == ScalarKind::x_over_s && s == 0) throw ValueError(op->name() + "(" + x.name() + "): division by zero");
     return x.graph().apply(op, {x});
 }
 
-template Var<float> scalar_op(Var<float>, ScalarKind, double);
-template Var<double> scalar_op(Var<double>, ScalarKind, double);
-
 }  // namespace detail
+
+template <class T>
+Var<T> add(Var<T> a, Var<T> b) {
+    return detail::make_node<detail::AddOp>(std::vector<Var<T>>{a, b});
+}
 
 template <class T>
 Var<T> sub(Var<T> a, Var<T> b) {
@@ -267,13 +292,14 @@ Var<T> neg(Var<T> x) {
     return detail::make_node<detail::NegOp>(std::vector<Var<T>>{x});
 }
 
-#define XG_INSTANTIATE(T)                   \
-    template Var<T> sub(Var<T>, Var<T>);    \
-    template Var<T> mul(Var<T>, Var<T>);    \
-    template Var<T> div(Var<T>, Var<T>);    \
-    template Var<T> neg(Var<T>);
-XG_INSTANTIATE(float)
-XG_INSTANTIATE(double)
-#undef XG_INSTANTIATE
+#define XG_ELEMENTWISE_OPS(T)                                                 \
+    template Var<T> add(Var<T>, Var<T>);                                      \
+    template Var<T> sub(Var<T>, Var<T>);                                      \
+    template Var<T> mul(Var<T>, Var<T>);                                      \
+    template Var<T> div(Var<T>, Var<T>);                                      \
+    template Var<T> neg(Var<T>);                                              \
+    template Var<T> detail::scalar_op(Var<T>, detail::ScalarKind, double);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_ELEMENTWISE_OPS)
+#undef XG_ELEMENTWISE_OPS
 
 }  // namespace xg

@@ -1,6 +1,7 @@
 // Losses: binary cross-entropy (from probabilities or, stably, from logits)
 // and mean squared error. Softmax cross-entropy lives with softmax (ops_softmax.cpp).
 #include <cmath>
+#include <cstdint>
 
 #include "ops_common.hpp"
 #include "xgrad/ops.hpp"
@@ -10,13 +11,12 @@ namespace detail {
 
 namespace {
 
-/// Throw ValueError unless every label lies in [0, 1].
-template <class T>
-void check_labels(const ForwardContext<T>& c, ConstView<T> y) {
+/// Call fail(what) (which throws) unless every label lies in [0, 1]; a NaN is named as such.
+template <class T, class Fail>
+void check_labels(ConstView<T> y, Fail fail) {
     for (std::size_t k = 0; k < y.size(); ++k) {
-        if (!(y[k] >= T(0) && y[k] <= T(1))) {
-            c.fail(entry("label Y", k / y.cols, k % y.cols, y[k]) + " is outside [0, 1]");
-        }
+        if (std::isnan(y[k])) fail(nan_entry("label Y", y, k));
+        if (!(y[k] >= T(0) && y[k] <= T(1))) fail(entry("label Y", y, k) + " is outside [0, 1]");
     }
 }
 
@@ -49,11 +49,15 @@ public:
 
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
-        check_labels(c, y);
+        check_labels(y, [&c](const std::string& what) { c.fail(what); });
         double sum = 0;
         for (std::size_t k = 0; k < a.size(); ++k) {
+            if (std::isnan(a[k])) {
+                c.fail(nan_entry("probability A", a, k) +
+                       " (the numeric-debug mode, g.check_numerics(true), names the node that made it)");
+            }
             if (!(a[k] > T(0) && a[k] < T(1))) {
-                c.fail(entry("probability A", k / a.cols, k % a.cols, a[k]) +
+                c.fail(entry("probability A", a, k) +
                        " is not inside (0, 1); pass the logits (binary_cross_entropy(sigmoid(Z), Y) or "
                        "binary_cross_entropy_with_logits) for a stable loss");
             }
@@ -76,12 +80,17 @@ public:
 };
 
 // From logits Z. Inputs: (Z, Y) for the logits form; (A, Y, Z) when fused with
-// the sigmoid node A = σ(Z) that the user passed (A is then read, not differentiated).
+// the sigmoid node A = σ(Z) that the user passed (A is then read, not
+// differentiated). A fused node's messages name the two operands the user
+// passed, binary_cross_entropy(A, Y): the logits are its own business.
 // J = (1/m) Σ [max(Z, 0) − Y Z + log(1 + e^−|Z|)];  dZ = g (A − Y) / m
 template <class T>
 class BceLogitsOp final : public Op<T> {
 public:
-    explicit BceLogitsOp(bool fused) : fused_(fused) {}
+    /// The logits form (Z, Y).
+    BceLogitsOp() = default;
+    /// The form fused with A = σ(Z), on graph `g` with A and Y its nodes `a` and `y`.
+    BceLogitsOp(const Graph<T>& g, std::uint32_t a, std::uint32_t y) : fused_(true), graph_(&g), a_(a), y_(y) {}
 
     std::string name() const override {
         return fused_ ? "binary_cross_entropy" : "binary_cross_entropy_with_logits";
@@ -89,17 +98,30 @@ public:
     bool differentiable(std::size_t i) const override { return i == logits(); }
 
     Shape shape(const ShapeContext& c) const override {
-        c.require_arity(fused_ ? 3 : 2);
-        return bce_shape(c);
+        if (!fused_) {
+            c.require_arity(2);
+            return bce_shape(c);
+        }
+        c.require_arity(3);
+        if (c.shape(0) != c.shape(1)) {
+            throw ShapeError(c.op() + "(" + c.name(0) + ", " + c.name(1) + "): labels must have the prediction's shape: " +
+                             c.name(0) + " [" + to_string(c.shape(0)) + "], " + c.name(1) + " [" + to_string(c.shape(1)) +
+                             "]");
+        }
+        return Shape{1, 1};
     }
 
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> z = c.in(logits()), y = c.in(1);
-        check_labels(c, y);
+        if (fused_) {
+            check_labels(y, [this](const std::string& what) { throw ValueError(call() + ": " + what); });
+        } else {
+            check_labels(y, [&c](const std::string& what) { c.fail(what); });
+        }
         double sum = 0;
         for (std::size_t k = 0; k < z.size(); ++k) {
             const double zk = z[k];
-            sum += std::max(zk, 0.0) - double(y[k]) * zk + std::log1p(std::exp(-std::fabs(zk)));
+            sum += max0(zk) - double(y[k]) * zk + std::log1p(std::exp(-std::fabs(zk)));
         }
         c.out()[0] = T(sum / double(z.cols));
     }
@@ -123,9 +145,23 @@ public:
     }
 
 private:
-    bool fused_;
+    bool fused_ = false;
+    const Graph<T>* graph_ = nullptr;  // the fused node's graph, for its messages
+    std::uint32_t a_ = 0, y_ = 0;
 
     std::size_t logits() const { return fused_ ? 2 : 0; }
+
+    /// "J = binary_cross_entropy(A2, Y)": the fused node as the user called it.
+    std::string call() const {
+        std::string s;
+        for (std::uint32_t id = std::uint32_t(graph_->size()); id-- > 0;) {
+            if (graph_->op(id) == this) {
+                if (!graph_->given_name(id).empty()) s = graph_->given_name(id) + " = ";
+                break;
+            }
+        }
+        return s + name() + "(" + graph_->name(a_) + ", " + graph_->name(y_) + ")";
+    }
     sym::Expr prob() const {
         return fused_ ? sym::in(0) : sym::fn(fname("σ", "sigmoid", "\\sigma"), sym::in(0));
     }
@@ -178,28 +214,27 @@ Var<T> mean_squared_error(Var<T> a, Var<T> y) {
     return detail::make_node<detail::MseOp>(std::vector<Var<T>>{a, y});
 }
 
-template Var<float> mean_squared_error(Var<float>, Var<float>);
-template Var<double> mean_squared_error(Var<double>, Var<double>);
-
 template <class T>
 Var<T> binary_cross_entropy(Var<T> a, Var<T> y) {
     Graph<T>& g = a.graph();
     if (detail::is_sigmoid<T>(g.op(a.id()))) {
         // A = σ(Z): evaluate from the logits, send the gradient straight to Z.
         const Var<T> z = g.var(g.inputs(a.id())[0]);
-        return g.apply(std::make_shared<const detail::BceLogitsOp<T>>(true), {a, y, z});
+        return g.apply(std::make_shared<const detail::BceLogitsOp<T>>(g, a.id(), y.id()), {a, y, z});
     }
     return detail::make_node<detail::BceOp>(std::vector<Var<T>>{a, y});
 }
 
 template <class T>
 Var<T> binary_cross_entropy_with_logits(Var<T> z, Var<T> y) {
-    return detail::make_node<detail::BceLogitsOp>(std::vector<Var<T>>{z, y}, false);
+    return detail::make_node<detail::BceLogitsOp>(std::vector<Var<T>>{z, y});
 }
 
-template Var<float> binary_cross_entropy(Var<float>, Var<float>);
-template Var<double> binary_cross_entropy(Var<double>, Var<double>);
-template Var<float> binary_cross_entropy_with_logits(Var<float>, Var<float>);
-template Var<double> binary_cross_entropy_with_logits(Var<double>, Var<double>);
+#define XG_LOSS_OPS(T)                                                \
+    template Var<T> binary_cross_entropy(Var<T>, Var<T>);             \
+    template Var<T> binary_cross_entropy_with_logits(Var<T>, Var<T>); \
+    template Var<T> mean_squared_error(Var<T>, Var<T>);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_LOSS_OPS)
+#undef XG_LOSS_OPS
 
 }  // namespace xg

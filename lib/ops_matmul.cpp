@@ -109,7 +109,8 @@ Var<T> matmul(Var<T> a, Var<T> b) {
     return detail::make_node<detail::MatmulOp>(std::vector<Var<T>>{a, b});
 }
 
-template Var<float> matmul(Var<float>, Var<float>);
-template Var<double> matmul(Var<double>, Var<double>);
+#define XG_MATMUL_OPS(T) template Var<T> matmul(Var<T>, Var<T>);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_MATMUL_OPS)
+#undef XG_MATMUL_OPS
 
 }  // namespace xg

@@ -20,8 +20,8 @@ public:
         c.require_arity(1);
         const Shape s = c.shape(0);
         switch (axis_) {
-            case Axis::rows: return Shape{1, s.cols};
-            case Axis::cols: return Shape{s.rows, 1};
+            case Axis::over_rows: return Shape{1, s.cols};
+            case Axis::over_cols: return Shape{s.rows, 1};
             case Axis::all: break;
         }
         return Shape{1, 1};
@@ -39,7 +39,7 @@ public:
                 y[0] = T(acc / n);
                 break;
             }
-            case Axis::rows: {  // down each column, row by row (contiguous)
+            case Axis::over_rows: {  // down each column, row by row (contiguous)
                 std::copy(x.data, x.data + C, y.data);
                 for (std::size_t i = 1; i < R; ++i) {
                     const T* row = x.data + i * C;
@@ -50,7 +50,7 @@ public:
                 }
                 break;
             }
-            case Axis::cols: {  // along each row
+            case Axis::over_cols: {  // along each row
                 for (std::size_t i = 0; i < R; ++i) {
                     const T* row = x.data + i * C;
                     double acc = 0;
@@ -87,12 +87,12 @@ private:
 
     /// How many entries each output entry sums.
     std::size_t count(Shape x) const {
-        return axis_ == Axis::rows ? x.rows : axis_ == Axis::cols ? x.cols : x.size();
+        return axis_ == Axis::over_rows ? x.rows : axis_ == Axis::over_cols ? x.cols : x.size();
     }
-    /// The same count as equations write it: n (rows), m (columns), n m (all).
+    /// The same count as equations write it: n (over the rows), m (over the columns), n m (all).
     sym::Expr count_symbol() const {
-        if (axis_ == Axis::rows) return sym::symbol("n");
-        if (axis_ == Axis::cols) return sym::m();
+        if (axis_ == Axis::over_rows) return sym::symbol("n");
+        if (axis_ == Axis::over_cols) return sym::m();
         return sym::scale(sym::symbol("n"), sym::m());
     }
 };
@@ -109,9 +109,10 @@ Var<T> mean(Var<T> x, Axis axis) {
     return detail::make_node<detail::ReduceOp>(std::vector<Var<T>>{x}, axis, true);
 }
 
-template Var<float> sum(Var<float>, Axis);
-template Var<double> sum(Var<double>, Axis);
-template Var<float> mean(Var<float>, Axis);
-template Var<double> mean(Var<double>, Axis);
+#define XG_REDUCE_OPS(T)                \
+    template Var<T> sum(Var<T>, Axis);  \
+    template Var<T> mean(Var<T>, Axis);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_REDUCE_OPS)
+#undef XG_REDUCE_OPS
 
 }  // namespace xg

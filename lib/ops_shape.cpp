@@ -32,8 +32,8 @@ public:
         store_2d(c.grad(0), [&](std::size_t i, std::size_t j) { return g(j, i); });
     }
 
-    sym::Expr formula() const override { return sym::T(sym::in(0)); }
-    sym::Expr grad_formula(std::size_t) const override { return sym::T(sym::grad()); }
+    sym::Expr formula() const override { return sym::transpose(sym::in(0)); }
+    sym::Expr grad_formula(std::size_t) const override { return sym::transpose(sym::grad()); }
 };
 
 // Y = X;  no gradient to X (stop_gradient)
@@ -66,9 +66,10 @@ Var<T> detach(Var<T> x) {
     return detail::make_node<detail::DetachOp>(std::vector<Var<T>>{x});
 }
 
-template Var<float> transpose(Var<float>);
-template Var<double> transpose(Var<double>);
-template Var<float> detach(Var<float>);
-template Var<double> detach(Var<double>);
+#define XG_SHAPE_OPS(T)                \
+    template Var<T> transpose(Var<T>); \
+    template Var<T> detach(Var<T>);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_SHAPE_OPS)
+#undef XG_SHAPE_OPS
 
 }  // namespace xg

@@ -15,6 +15,8 @@ namespace detail {
 namespace {
 
 /// S = softmax of each column of Z, stably: S(i, j) = e^(Z(i, j) − max_j) / Σ_k e^(Z(k, j) − max_j).
+/// A NaN in a column makes that whole column NaN (through the column's sum,
+/// whatever the maximum makes of it).
 /// `mx` and `sum` (length m) receive each column's max and Σ e^(Z − max) ≥ 1.
 /// Row by row, so every pass reads contiguous memory.
 template <class T>
@@ -72,7 +74,7 @@ public:
     sym::Expr formula() const override { return softmax_of(sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override {
         using namespace sym;
-        return hadamard(out(), grad() - sum_of(hadamard(grad(), out()), Axis::rows));
+        return hadamard(out(), grad() - sum_of(hadamard(grad(), out()), Axis::over_rows));
     }
 };
 
@@ -80,8 +82,6 @@ template <class T>
 bool is_softmax(const Op<T>* op) {
     return dynamic_cast<const SoftmaxOp<T>*>(op) != nullptr;
 }
-template bool is_softmax(const Op<float>*);
-template bool is_softmax(const Op<double>*);
 
 // J = −(1/m) Σ Y ⊙ log softmax(Z) = (1/m) Σ_j [logsumexp(Z(:, j)) − Σ_i Y(i, j) Z(i, j)];
 // dZ = g (softmax(Z) − Y) / m.  Labels: one-hot Y (K × m) or class indices y (1 × m).
@@ -173,6 +173,7 @@ private:
     static void check_indices(const ForwardContext<T>& c, ConstView<T> y, std::size_t K) {
         for (std::size_t j = 0; j < y.size(); ++j) {
             const T v = y[j];
+            if (std::isnan(v)) c.fail(nan_entry("class index y", y, j));
             if (!(v >= T(0) && v < T(K) && std::floor(v) == v)) {
                 c.fail(entry("class index y", y, j) + " is not one of 0, 1, ..., " + std::to_string(K - 1) +
                        " (the logits have " + std::to_string(K) + " rows, one per class)");
@@ -182,6 +183,7 @@ private:
 
     static void check_one_hot(const ForwardContext<T>& c, ConstView<T> y) {
         for (std::size_t k = 0; k < y.size(); ++k) {
+            if (std::isnan(y[k])) c.fail(nan_entry("label Y", y, k));
             if (!(y[k] >= T(0) && y[k] <= T(1))) c.fail(entry("label Y", y, k) + " is outside [0, 1]");
         }
         const double tol = std::is_same<T, float>::value ? 1e-3 : 1e-9;
@@ -218,9 +220,11 @@ Var<T> softmax_cross_entropy(Var<T> z, Var<T> labels) {
     return detail::make_node<detail::SoftmaxCrossEntropyOp>(std::vector<Var<T>>{z, labels}, indices);
 }
 
-template Var<float> softmax(Var<float>);
-template Var<double> softmax(Var<double>);
-template Var<float> softmax_cross_entropy(Var<float>, Var<float>);
-template Var<double> softmax_cross_entropy(Var<double>, Var<double>);
+#define XG_SOFTMAX_OPS(T)                                  \
+    template Var<T> softmax(Var<T>);                       \
+    template Var<T> softmax_cross_entropy(Var<T>, Var<T>); \
+    template bool detail::is_softmax(const Op<T>*);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_SOFTMAX_OPS)
+#undef XG_SOFTMAX_OPS
 
 }  // namespace xg

@@ -1,4 +1,6 @@
 // Elementwise functions: exp, log, square, pow with a number exponent, sqrt, abs.
+// Domain checks refuse numbers outside the domain; a NaN is not such a number
+// (every comparison with it is false): it goes through, giving NaN.
 #include <cmath>
 
 #include "ops_common.hpp"
@@ -9,7 +11,8 @@ namespace detail {
 
 namespace {
 
-/// Throw ValueError naming the first entry of x for which `bad` holds.
+/// Throw ValueError naming the first entry of x for which `bad` holds (`bad`
+/// is false for NaN, which the op carries through).
 template <class T, class Bad>
 void check_domain(const ForwardContext<T>& c, ConstView<T> x, Bad bad, const char* what) {
     for (std::size_t k = 0; k < x.size(); ++k) {
@@ -45,13 +48,13 @@ public:
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() * sym::out(); }
 };
 
-// Y = log X;  dX = g / X
+// Y = log X;  dX = g / X  (0 and negative entries refused; NaN gives NaN)
 template <class T>
 class LogOp final : public UnaryOp<T> {
 public:
     std::string name() const override { return "log"; }
     void forward(const ForwardContext<T>& c) const override {
-        check_domain(c, c.in(0), [](T x) { return !(x > T(0)); }, "is not positive");
+        check_domain(c, c.in(0), [](T x) { return x <= T(0); }, "is not positive");
         map_entries(c, [](T x) { return std::log(x); });
     }
     void backward(BackwardContext<T>& c) const override {
@@ -135,7 +138,7 @@ public:
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() / sym::scale(sym::num(2), sym::out()); }
 };
 
-// Y = |X|;  dX = g ⊙ sign(X)
+// Y = |X|;  dX = g ⊙ sign(X), sign(0) = 0, sign(NaN) = NaN
 template <class T>
 class AbsOp final : public UnaryOp<T> {
 public:
@@ -145,10 +148,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) {
-            const T sign = x[k] > T(0) ? T(1) : x[k] < T(0) ? T(-1) : T(0);
-            return g[k] * sign;
-        });
+        c.grad(0).store([&](std::size_t k) { return g[k] * sign_of(x[k]); });
     }
     sym::Expr formula() const override { return sym::fn(fname("abs", "abs", "\\operatorname{abs}"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override {
@@ -189,15 +189,14 @@ Var<T> abs(Var<T> x) {
     return detail::make_node<detail::AbsOp>(std::vector<Var<T>>{x});
 }
 
-#define XG_INSTANTIATE(T)               \
-    template Var<T> exp(Var<T>);        \
-    template Var<T> log(Var<T>);        \
-    template Var<T> square(Var<T>);     \
+#define XG_UNARY_OPS(T)                  \
+    template Var<T> exp(Var<T>);         \
+    template Var<T> log(Var<T>);         \
+    template Var<T> square(Var<T>);      \
     template Var<T> pow(Var<T>, double); \
-    template Var<T> sqrt(Var<T>);       \
+    template Var<T> sqrt(Var<T>);        \
     template Var<T> abs(Var<T>);
-XG_INSTANTIATE(float)
-XG_INSTANTIATE(double)
-#undef XG_INSTANTIATE
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_UNARY_OPS)
+#undef XG_UNARY_OPS
 
 }  // namespace xg

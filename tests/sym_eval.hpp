@@ -8,7 +8,9 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -16,19 +18,41 @@ namespace xgt {
 
 using xg::Matrix;
 
+/// Softmax of each column, its maximum subtracted first; a NaN makes its column NaN.
+inline Matrix<double> softmax_columns(const Matrix<double>& z) {
+    Matrix<double> s(z.shape());
+    for (std::size_t j = 0; j < z.shape()[1]; ++j) {
+        double mx = z(0, j), sum = 0;
+        for (std::size_t i = 1; i < z.shape()[0]; ++i) mx = std::max(mx, z(i, j));
+        for (std::size_t i = 0; i < z.shape()[0]; ++i) sum += std::exp(z(i, j) - mx);
+        for (std::size_t i = 0; i < z.shape()[0]; ++i) s(i, j) = std::exp(z(i, j) - mx) / sum;
+    }
+    return s;
+}
+
 struct SymEnv {
     std::map<std::string, Matrix<double>> vars;  ///< node values by name; gradients by "d" + name
     std::map<std::string, double> symbols;       ///< m
-    /// Elementwise functions by their Unicode name; tanh, σ, log, exp are there
-    /// from the start — a test adds the functions of the ops it uses.
+    /// Elementwise functions by their Unicode name: those the built-in ops
+    /// print are there from the start (a test adds those of its own ops).
+    /// Each gives NaN for NaN, as IEEE arithmetic does, so a formula evaluated
+    /// here says where a NaN must go.
     std::map<std::string, std::function<double(double)>> functions{
         {"tanh", [](double x) { return std::tanh(x); }},
         {"σ", [](double x) { return 1 / (1 + std::exp(-x)); }},
         {"log", [](double x) { return std::log(x); }},
         {"exp", [](double x) { return std::exp(x); }},
+        {"√", [](double x) { return std::sqrt(x); }},
+        {"abs", [](double x) { return std::fabs(x); }},
+        {"sign", [](double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x; }},
+        {"step", [](double x) { return x > 0 ? 1.0 : x <= 0 ? 0.0 : x; }},
+        {"relu", [](double x) { return x > 0 ? x : x <= 0 ? 0.0 : x; }},
+        {"softplus", [](double x) { return std::log1p(std::exp(x)); }},
     };
     /// Functions of a whole matrix (softmax over each column, …), by Unicode name.
-    std::map<std::string, std::function<Matrix<double>(const Matrix<double>&)>> matrix_functions;
+    std::map<std::string, std::function<Matrix<double>(const Matrix<double>&)>> matrix_functions{
+        {"softmax", [](const Matrix<double>& z) { return softmax_columns(z); }},
+    };
 
     /// Every node of `g` by name, and the gradient of every node the last
     /// backward() reached.
@@ -131,6 +155,66 @@ inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
 /// dX = dS for S = Σ_columns X writes the broadcast of dS implicitly.
 inline Matrix<double> broadcast_to(const Matrix<double>& a, xg::Shape shape) {
     return broadcast_op(a, xt::zeros<double>({shape.rows, shape.cols}), [](double x, double) { return x; });
+}
+
+}  // namespace xgt
+
+namespace xgt {
+
+/// `a` summed over the axes along which it is larger than `shape` (keepdims):
+/// the adjoint of broadcasting, as the engine applies it to a broadcasting op's gradients.
+inline Matrix<double> unbroadcast_to(const Matrix<double>& a, xg::Shape shape) {
+    Matrix<double> s = xt::zeros<double>({shape.rows, shape.cols});
+    for (std::size_t i = 0; i < a.shape()[0]; ++i)
+        for (std::size_t j = 0; j < a.shape()[1]; ++j) s(shape.rows == 1 ? 0 : i, shape.cols == 1 ? 0 : j) += a(i, j);
+    return s;
+}
+
+/// An op node's formulas evaluated as numbers: its forward formula, and for
+/// each input the gradient formula gives it (fitted to the input's shape:
+/// summed over broadcast axes, or broadcast up for a reduction), empty where
+/// the input is not differentiable or the last sweep gave it no gradient.
+struct NodeFormulaValues {
+    Matrix<double> value;
+    std::vector<std::optional<Matrix<double>>> grads;
+};
+
+/// Evaluate node `id` of `g`'s formulas with its inputs' values, its value and
+/// (for the gradients) the gradient the last backward() gave it. The symbols
+/// m and n are the columns and rows of input 0; `env` supplies any other
+/// function (a row's hidden numbers).
+inline NodeFormulaValues eval_node_formulas(const xg::Graph<double>& g, std::uint32_t id, SymEnv env) {
+    using namespace xg::sym;
+    const xg::Op<double>& op = *g.op(id);
+    const std::vector<std::uint32_t>& in = g.inputs(id);
+    Bindings b;
+    for (std::size_t j = 0; j < in.size(); ++j) {
+        const std::string name = "in" + std::to_string(j);
+        env.vars[name] = g.value(in[j]);
+        b.inputs.push_back(var(name));
+    }
+    env.vars["out"] = g.value(id);
+    b.output = var("out");
+    env.symbols["m"] = double(g.shape(in.at(0)).cols);
+    env.symbols["n"] = double(g.shape(in.at(0)).rows);
+    NodeFormulaValues r;
+    r.value = broadcast_to(sym_eval(bind_placeholders(op.formula(), b), env), g.shape(id));
+    const bool swept = g.has_grad(id);
+    if (swept) {
+        env.vars["grad"] = g.grad(id);
+        b.grad = var("grad");
+    }
+    for (std::size_t j = 0; j < in.size(); ++j) {
+        if (!swept || !op.differentiable(j) || !g.has_grad(in[j])) {
+            r.grads.emplace_back();
+            continue;
+        }
+        const Matrix<double> d = sym_eval(bind_placeholders(op.grad_formula(j), b), env);
+        const xg::Shape want = g.shape(in[j]);
+        const bool larger = d.shape()[0] >= want.rows && d.shape()[1] >= want.cols;
+        r.grads.emplace_back(larger ? unbroadcast_to(d, want) : broadcast_to(d, want));
+    }
+    return r;
 }
 
 }  // namespace xgt

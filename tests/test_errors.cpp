@@ -64,8 +64,7 @@ TEST_CASE("labels outside [0, 1] or of the wrong shape") {
     Matrix<double> nan_labels = {{0, 1, std::nan(""), 0, 1}};
     g.set_value(Yok, nan_labels);
     msg = message_of<xg::ValueError>([&] { g.forward(); });
-    CHECK(contains(msg, "J = binary_cross_entropy(A2, Yok"));
-    CHECK(contains(msg, "is outside [0, 1]"));
+    CHECK(msg == "J = binary_cross_entropy(A2, Yok): label Y(0, 2) is NaN");
 }
 
 TEST_CASE("probabilities of exactly 0 or 1 on the non-logits path") {

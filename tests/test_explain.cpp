@@ -1,7 +1,9 @@
 // explain and to_dot: the printed derivation of the two-layer network against
-// golden text; for graphs using every op and a user-defined op, the printed
-// equations against expected text AND, evaluated as matrix programs, against
-// the engine's own values and gradients; the DOT output rendered by `dot`.
+// golden text; for every row of the op table (tests/op_table.hpp), the
+// printed equations, evaluated as matrix programs, against the engine's own
+// values and gradients; graphs that compose ops (broadcasting, fusion,
+// inlining, user-defined ops) against expected text and the same evaluation;
+// the DOT output rendered by `dot`.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <sstream>
 
 #include "helpers.hpp"
+#include "op_table.hpp"
 #include "sym_eval.hpp"
 
 using xg::Matrix;
@@ -239,13 +242,14 @@ public:
     }
 };
 
-// ---- the op-coverage table ------------------------------------------------------
+// ---- graphs that compose ops ------------------------------------------------------
 //
-// One row per graph: how to build it (returning its loss), the forward and
-// backward text it must print, and what the evaluator must know beyond
-// tanh, σ, log, exp and m (functions, matrix functions, symbols such as n).
-// Together the rows use every op of the library and both forms of every op
-// (fused or not, broadcasting or not). A new op adds a row.
+// One case per graph: how to build it (returning its loss), the forward and
+// backward text it must print, and what the evaluator must know beyond the
+// built-in functions and m. Each op on its own is a row of the op table
+// (tests/op_table.hpp); these cases are about how explain puts ops together:
+// gradients summed over broadcast axes, the fused cross-entropy, nodes read
+// twice, unnamed nodes inlined, user-defined ops.
 
 struct Case {
     const char* what;
@@ -487,6 +491,43 @@ TEST_CASE("explain: every op prints its own formulas, and the printed equations 
     }
 }
 
+TEST_CASE("explain: every row of the op table prints its equation, and the equations compute the engine's results") {
+    std::mt19937_64 rng(18);
+    const xgt::op_table::Dims d{3, 4, 2};
+    for (const xgt::op_table::Row& r : xgt::op_table::rows()) {
+        CAPTURE(r.name);
+        const xgt::op_table::Values v = xgt::op_table::sample(r, d, rng);
+        G g;
+        std::vector<V> leaves;
+        for (std::size_t i = 0; i < r.arity(); ++i) {
+            leaves.push_back(r.differentiable[i] ? g.parameter(v[i], r.inputs[i]) : g.input(v[i], r.inputs[i]));
+        }
+        const V y = r.build(leaves, r.attr).named(r.out);
+        V J = y;
+        if (!r.scalar) {
+            const xg::Shape s = y.shape();
+            J = sum((y * g.input(randn(s.rows, s.cols, rng), "R")).named("S")).named("J");
+        }
+        const std::string text = xg::explain(J);
+        CHECK(forward_text(text).find("  " + r.out + " = " + r.formula + "\n") != std::string::npos);
+
+        if (g.requires_grad(J.id())) g.backward(J);
+        SymEnv env = SymEnv::of(g);
+        env.symbols["m"] = double(d.m);
+        env.symbols["n"] = double(d.n);
+        if (r.teach) {
+            xgt::op_table::Values in;
+            for (std::uint32_t j : g.inputs(y.id())) in.push_back(g.value(j));
+            xgt::op_table::Functions f;
+            r.teach(f, in, r.attr);
+            for (auto& [name, fn] : f) env.matrix_functions[name] = fn;
+        }
+        check_equations_compute(g, xg::derive(J), env);
+        check_equations_compute(g, xg::derive(J, true), env);
+        check_mirrors_the_sweep(g, J);
+    }
+}
+
 TEST_CASE("explain: a graph without parameters has no backward equations; a non-scalar loss is refused; a parameter loss") {
     G g;
     auto x = g.input(Matrix<double>{{0.5, -1.0}}, "x");
@@ -534,7 +575,7 @@ TEST_CASE("formulas: variables, bindings, sums over broadcast axes, simplificati
     const Expr e = bind_placeholders(grad() * (1.0 - square(out())), Bindings{{}, var("A1"), var("dA1")});
     CHECK(render(e, none) == "dA1 ⊙ (1 − A1²)");
     // Inlined operands keep their meaning: parentheses where precedence needs them.
-    const Expr t = bind_placeholders(dot(grad(), T(in(1))), Bindings{{var("W"), var("X") + var("b")}, nullptr, var("dZ")});
+    const Expr t = bind_placeholders(dot(grad(), transpose(in(1))), Bindings{{var("W"), var("X") + var("b")}, nullptr, var("dZ")});
     CHECK(render(t, none) == "dZ · (X + b)ᵀ");
     CHECK(render(simplify(scale(num(1), div(var("x"), num(1)))), none) == "x");
     CHECK(render(simplify(neg(neg(var("x")))), none) == "x");

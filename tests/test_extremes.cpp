@@ -231,7 +231,7 @@ TEST_CASE("numeric-debug mode on more ops: the first non-finite value or gradien
     CHECK(msg([&] { square(E); }) == "numeric check: square(E) [1x2] computed a non-finite value at (0, 0) = inf");
     CHECK(msg([&] { matmul(W, transpose(W)); }).find("matmul(W, t") != std::string::npos);
     CHECK(msg([&] { mul(W, W); }) == "numeric check: mul(W, W) [1x2] computed a non-finite value at (0, 0) = inf");
-    CHECK(msg([&] { 1e200 * W; }) == "numeric check: mul_scalar(W) [1x2] computed a non-finite value at (0, 0) = inf");
+    CHECK(msg([&] { 1e200 * W; }) == "numeric check: s_times_x(W) [1x2] computed a non-finite value at (0, 0) = inf");
     CHECK(msg([&] { sum(E + E); }) == "numeric check: add(E, E) [1x2] computed a non-finite value at (0, 0) = inf");
     // NaN from inf − inf, and from 0 · inf.
     // A leaf holding inf is reported as such; an op node holding inf is read on.
@@ -250,7 +250,7 @@ TEST_CASE("numeric-debug mode on more ops: the first non-finite value or gradien
     CHECK(msg([&] { g.backward(J1); }).find("gave a non-finite gradient for") != std::string::npos);
     auto Q = g.parameter(Matrix<double>{{1e-170, 1}}, "Q");
     auto J2 = sum(1.0 / Q).named("J2");
-    CHECK(msg([&] { g.backward(J2); }).find("the backward of scalar_div(Q) gave a non-finite gradient for Q [1x2] at (0, 0) = -inf") != std::string::npos);
+    CHECK(msg([&] { g.backward(J2); }).find("the backward of s_over_x(Q) gave a non-finite gradient for Q [1x2] at (0, 0) = -inf") != std::string::npos);
     auto R = g.parameter(Matrix<double>{{1e-320, 1}}, "R");
     auto J3 = sum(log(R));
     CHECK(msg([&] { g.backward(J3); }) ==

@@ -146,7 +146,7 @@ TEST_CASE("softmax cross-entropy errors: labels, shapes, a softmax passed as log
           "rows, one per class)");
     CHECK(contains(bad_index({{0, -1, 2, 2}}), "class index y(0, 1) = -1 is not one of"));
     CHECK(contains(bad_index({{0, 1, 1.5, 2}}), "class index y(0, 2) = 1.5 is not one of"));
-    CHECK(contains(bad_index({{std::nan(""), 1, 1, 2}}), "class index y(0, 0) = nan is not one of"));
+    CHECK(bad_index({{std::nan(""), 1, 1, 2}}) == "softmax_cross_entropy(Z, y): class index y(0, 0) is NaN");
 
     const auto bad_one_hot = [&](Matrix<double> y) {
         return message_of<xg::ValueError>([&] { softmax_cross_entropy(Z, g.input(y, "Y")); });
@@ -207,4 +207,33 @@ TEST_CASE("mean squared error: float32 agrees with float64") {
     std::mt19937_64 rng(45);
     const Matrix<double> a = randn(3, 50, rng), y = randn(3, 50, rng);
     check_float32_agrees([](auto a, auto y) { return mean_squared_error(a, y); }, a, y);
+}
+
+TEST_CASE("binary_cross_entropy on sigmoid(Z): messages name the two operands passed, not the logits") {
+    // The fused node reads (A, Y, Z); the call was binary_cross_entropy(A, Y).
+    xg::Graph<double> g;
+    auto Z = g.parameter(Matrix<double>{{0.5, -1.0, 2.0}}, "Z");
+    auto A = sigmoid(Z).named("A");
+    auto Y4 = g.input(Matrix<double>{{0, 1, 1, 0}}, "Y4");
+    CHECK(message_of<xg::ShapeError>([&] { binary_cross_entropy(A, Y4); }) ==
+          "binary_cross_entropy(A, Y4): labels must have the prediction's shape: A [1x3], Y4 [1x4]");
+    auto Yb = g.input(Matrix<double>{{0, 2, 1}}, "Yb");
+    CHECK(message_of<xg::ValueError>([&] { binary_cross_entropy(A, Yb); }) ==
+          "binary_cross_entropy(A, Yb): label Y(0, 1) = 2 is outside [0, 1]");
+    auto Yn = g.input(Matrix<double>{{0, 1, NAN}}, "Yn");
+    CHECK(message_of<xg::ValueError>([&] { binary_cross_entropy(A, Yn); }) ==
+          "binary_cross_entropy(A, Yn): label Y(0, 2) is NaN");
+    // On replay, with the loss node's name; and after a shape change.
+    auto Y = g.input(Matrix<double>{{0, 1, 1}}, "Y");
+    auto J = binary_cross_entropy(A, Y).named("J");
+    CHECK(g.op(J.id())->name() == "binary_cross_entropy");
+    CHECK(g.inputs(J.id()).size() == 3);  // the fusion is there
+    g.set_value(Y, Matrix<double>{{0, 1, 3}});
+    CHECK(message_of<xg::ValueError>([&] { g.forward(); }) == "J = binary_cross_entropy(A, Y): label Y(0, 2) = 3 is outside [0, 1]");
+    g.set_value(Y, Matrix<double>{{0, 1}});
+    CHECK(message_of<xg::ShapeError>([&] { g.forward(); }) ==
+          "binary_cross_entropy(A, Y): labels must have the prediction's shape: A [1x3], Y [1x2]");
+    g.set_value(Y, Matrix<double>{{0, 1, 1}});
+    g.forward();
+    CHECK(J.value()(0, 0) > 0);
 }

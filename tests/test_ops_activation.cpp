@@ -142,3 +142,27 @@ TEST_CASE("float32 agrees with float64: relu, leaky_relu, softplus, softmax") {
     CHECK(Jf.value()(0, 0) == doctest::Approx(Jd.value()(0, 0)).epsilon(1e-5));
     CHECK(rel_err(Zf.grad(), Zd.grad()) <= 1e-5);
 }
+
+TEST_CASE("NaN goes through relu, leaky_relu, abs, softplus and sigmoid, in the value and the gradient") {
+    // IEEE arithmetic: max(NaN, 0), step(NaN), sign(NaN) are NaN, and so is g ⊙ step(x)
+    // where g is NaN, even for x ≤ 0.
+    const double nan = std::nan("");
+    xg::Graph<double> g;
+    auto X = g.parameter(Matrix<double>{{nan, -2.0, 0.0, 3.0}}, "X");
+    for (int op = 0; op < 5; ++op) {
+        CAPTURE(op);
+        auto Y = op == 0 ? relu(X) : op == 1 ? leaky_relu(X, 0.1) : op == 2 ? abs(X) : op == 3 ? softplus(X) : sigmoid(X);
+        CHECK(std::isnan(Y.value()(0, 0)));
+        for (std::size_t j = 1; j < 4; ++j) CHECK(std::isfinite(Y.value()(0, j)));
+        g.backward(sum(Y));
+        CHECK(std::isnan(X.grad()(0, 0)));
+        for (std::size_t j = 1; j < 4; ++j) CHECK(std::isfinite(X.grad()(0, j)));
+    }
+    CHECK(relu(X).value()(0, 1) == 0.0);
+    // A NaN in the incoming gradient: relu's gradient at x = −2 is NaN · 0 = NaN.
+    auto W = g.input(Matrix<double>{{1.0, nan, 1.0, 1.0}}, "W");
+    g.backward(sum(relu(X) * W));
+    CHECK(std::isnan(X.grad()(0, 1)));
+    CHECK(X.grad()(0, 2) == 0.0);
+    CHECK(X.grad()(0, 3) == 1.0);
+}

@@ -1,12 +1,20 @@
-// Every op's gradient against central finite differences in float64.
+// Every op's gradient against central finite differences in float64: every
+// row of the op table (tests/op_table.hpp) on several shapes (1 x 1, single
+// rows and columns among them), its value against the row's plain-loop
+// reference, float32 against float64, and every spelling of the op alike;
+// then the cases no row states (the BLAS path of matmul, the fused
+// cross-entropy's exact gradient, several consumers of one node).
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "helpers.hpp"
+#include "op_table.hpp"
 
 using xg::Matrix;
 using namespace xgt;
+namespace ot = xgt::op_table;
 
 namespace {
 
@@ -20,18 +28,106 @@ void check_all(xg::Graph<double>& g, xg::Var<double> loss, double tol = 1e-6) {
     }
 }
 
+/// Shapes every row is checked at: 1 x 1, single rows and columns, and larger.
+const ot::Dims dims_list[] = {{1, 1, 1}, {1, 4, 2}, {3, 1, 2}, {3, 4, 1}, {2, 5, 3}};
+
+/// A row built in type T on leaves holding `values` (differentiable inputs as
+/// parameters, the others as inputs), with form `f`.
+template <class T>
+struct Built {
+    xg::Graph<T> g;
+    std::vector<xg::Var<T>> leaves;
+    xg::Var<T> out;
+
+    Built(const ot::Row& r, const ot::Values& values, std::size_t f = 0) {
+        for (std::size_t i = 0; i < r.arity(); ++i) {
+            const Matrix<T> v = xt::cast<T>(values[i]);
+            leaves.push_back(r.differentiable[i] ? g.parameter(v, r.inputs[i]) : g.input(v, r.inputs[i]));
+        }
+        out = r.build(leaves, r.attr, f);
+    }
+};
+
+/// max |a − b| / max(1, |b|).
+template <class A>
+double err_vs(const A& a, const Matrix<double>& b) {
+    double e = 0;
+    for (std::size_t k = 0; k < b.size(); ++k) {
+        e = std::max(e, std::fabs(double(a.data()[k]) - b.data()[k]) / std::max(1.0, std::fabs(b.data()[k])));
+    }
+    return e;
+}
+
 }  // namespace
 
-TEST_CASE("matmul: both operand gradients match finite differences") {
+TEST_CASE("every row of the op table: value, gradients, float32 and every spelling") {
     std::mt19937_64 rng(1);
-    for (auto [n, k, m] : {std::tuple{3, 4, 5}, {1, 1, 1}, {1, 6, 2}, {4, 1, 3}, {2, 3, 1}}) {
-        xg::Graph<double> g;
-        auto A = g.parameter(randn(n, k, rng), "A");
-        auto B = g.parameter(randn(k, m, rng), "B");
-        auto C = matmul(A, B);
-        CHECK(rel_err(C.value(), ref_matmul(A.value(), B.value())) <= 1e-14);
-        check_all(g, weighted_sum(C, rng));
+    xg::GradCheckOptions strict;
+    strict.rtol = 1e-6;
+    std::size_t checked = 0;
+    double worst = 0, worst32 = 0;
+    for (const ot::Row& r : ot::rows()) {
+        CAPTURE(r.name);
+        for (const ot::Dims& d : dims_list) {
+            CAPTURE(d.n);
+            CAPTURE(d.m);
+            CAPTURE(d.k);
+            const ot::Values v = ot::sample(r, d, rng);
+            Built<double> b(r, v);
+            REQUIRE(b.g.op(b.out.id()) != nullptr);
+            CHECK(b.g.op(b.out.id())->name() == r.op);
+            // The value, against the plain loops.
+            const Matrix<double> expect = r.reference(v, r.attr);
+            REQUIRE(xg::shape_of(b.out.value()) == xg::shape_of(expect));
+            if (r.scalar) CHECK(b.out.shape() == xg::Shape{1, 1});
+            if (r.exact) {
+                CHECK(b.out.value() == expect);
+            } else {
+                CHECK(err_vs(b.out.value(), expect) <= 1e-13);
+            }
+            // Every other spelling builds the same op with the same value, bit for bit.
+            for (std::size_t f = 1; f < r.forms.size(); ++f) {
+                Built<double> o(r, v, f);
+                CHECK(o.g.op(o.out.id())->name() == r.op);
+                CHECK(o.out.value() == b.out.value());
+            }
+            // Gradients: central differences in float64; labels and detached inputs get none.
+            const Matrix<double> w = randn(b.out.shape().rows, b.out.shape().cols, rng);
+            const auto J = b.g.apply(std::make_shared<const WeightedSum<double>>(w), {b.out});
+            const bool any = b.g.requires_grad(J.id());
+            if (any) {
+                const xg::GradCheckReport rep = check_grads(b.g, J, strict);
+                worst = std::max(worst, rep.max_rel_err());
+                b.g.backward(J);
+            }
+            for (std::size_t i = 0; i < r.arity(); ++i) {
+                CAPTURE(i);
+                CHECK(b.g.has_grad(b.leaves[i].id()) == r.differentiable[i]);
+                if (r.differentiable[i]) CHECK(xg::shape_of(b.leaves[i].grad()) == b.leaves[i].shape());
+            }
+            // float32 against float64: values and gradients within 1e-4 of max(1, |float64|).
+            Built<float> f32(r, v);
+            CHECK(err_vs(f32.out.value(), b.out.value()) <= 1e-4);
+            const auto J32 = f32.g.apply(std::make_shared<const WeightedSum<float>>(xt::cast<float>(w)), {f32.out});
+            if (any) {
+                f32.g.backward(J32);
+                for (std::size_t i = 0; i < r.arity(); ++i) {
+                    if (!r.differentiable[i]) continue;
+                    double scale = 1;
+                    for (double x : b.leaves[i].grad()) scale = std::max(scale, std::fabs(x));
+                    double e = 0;
+                    for (std::size_t k = 0; k < b.leaves[i].grad().size(); ++k) {
+                        e = std::max(e, std::fabs(double(f32.leaves[i].grad().data()[k]) - b.leaves[i].grad().data()[k]) / scale);
+                    }
+                    CHECK(e <= 1e-4);
+                    worst32 = std::max(worst32, e);
+                }
+            }
+            ++checked;
+        }
     }
+    std::printf("op table: %zu rows, %zu checks, worst gradient-check error %.2g, worst float32 gradient error %.2g\n",
+                ot::rows().size(), checked, worst, worst32);
 }
 
 TEST_CASE("matmul: the BLAS path (large products) and the small-product path agree with the reference") {
@@ -53,57 +149,6 @@ TEST_CASE("matmul: the BLAS path (large products) and the small-product path agr
     xg::Graph<double> g;
     auto A = g.parameter(randn(30, 30, rng), "A");
     check_all(g, weighted_sum(matmul(A, A), rng));
-}
-
-TEST_CASE("add: every 2-D broadcasting case, gradients summed back with keepdims") {
-    std::mt19937_64 rng(2);
-    struct Case {
-        xg::Shape a, b, out;
-    };
-    const Case cases[] = {
-        {{4, 5}, {4, 5}, {4, 5}},  // same shape
-        {{4, 5}, {4, 1}, {4, 5}},  // bias column on the right
-        {{4, 1}, {4, 5}, {4, 5}},  // bias column on the left
-        {{4, 5}, {1, 5}, {4, 5}},  // row
-        {{1, 5}, {4, 5}, {4, 5}},  // row on the left
-        {{4, 5}, {1, 1}, {4, 5}},  // scalar
-        {{1, 1}, {4, 5}, {4, 5}},  // scalar on the left
-        {{4, 1}, {1, 5}, {4, 5}},  // column + row: both stretch
-        {{1, 5}, {4, 1}, {4, 5}},
-        {{1, 1}, {1, 1}, {1, 1}},
-    };
-    for (const Case& c : cases) {
-        CAPTURE(xg::to_string(c.a));
-        CAPTURE(xg::to_string(c.b));
-        xg::Graph<double> g;
-        auto A = g.parameter(randn(c.a.rows, c.a.cols, rng), "A");
-        auto B = g.parameter(randn(c.b.rows, c.b.cols, rng), "B");
-        auto C = A + B;
-        REQUIRE(C.shape() == c.out);
-        for (std::size_t i = 0; i < c.out.rows; ++i)
-            for (std::size_t j = 0; j < c.out.cols; ++j) {
-                const double a = A.value()(c.a.rows == 1 ? 0 : i, c.a.cols == 1 ? 0 : j);
-                const double b = B.value()(c.b.rows == 1 ? 0 : i, c.b.cols == 1 ? 0 : j);
-                CHECK(C.value()(i, j) == a + b);
-            }
-        check_all(g, weighted_sum(C, rng));
-        CHECK(xg::shape_of(A.grad()) == c.a);
-        CHECK(xg::shape_of(B.grad()) == c.b);
-    }
-}
-
-TEST_CASE("sigmoid and tanh: values and gradients") {
-    std::mt19937_64 rng(3);
-    xg::Graph<double> g;
-    auto X = g.parameter(randn(3, 7, rng, 2.0), "X");
-    auto S = sigmoid(X);
-    auto T = tanh(X);
-    for (std::size_t k = 0; k < 21; ++k) {
-        const double x = X.value().data()[k];
-        CHECK(S.value().data()[k] == doctest::Approx(1 / (1 + std::exp(-x))).epsilon(1e-15));
-        CHECK(T.value().data()[k] == doctest::Approx(std::tanh(x)).epsilon(1e-15));
-    }
-    check_all(g, weighted_sum(S + T, rng));
 }
 
 TEST_CASE("binary cross-entropy: probability path, fused sigmoid path and logits path") {

@@ -44,8 +44,8 @@ int main() {
         X + 1.0, X - 1.0, 1.0 - X, 2.0 * X, X / 400.0, 1.0 / P,
         exp(X), log(P), square(X), pow(P, 3.0), pow(P, 0.5), sqrt(P), abs(X),
         sigmoid(X), tanh(X), relu(X), leaky_relu(X, 0.1), softplus(X), softmax(Z),
-        sum(X), sum(X, xg::Axis::rows), sum(X, xg::Axis::cols),
-        mean(X), mean(X, xg::Axis::rows), mean(X, xg::Axis::cols),
+        sum(X), sum(X, xg::Axis::over_rows), sum(X, xg::Axis::over_cols),
+        mean(X), mean(X, xg::Axis::over_rows), mean(X, xg::Axis::over_cols),
         transpose(X), detach(X),
     };
     const std::vector<xg::Var<double>> losses = {

@@ -14,9 +14,9 @@ int main() {
     auto b = g.parameter(xg::Matrix<double>{{0.0}, {0.1}, {-0.1}}, "b");
 
     // Standardise each feature over the examples: mean and variance over the columns (n × 1).
-    auto mu = mean(X, xg::Axis::cols);
+    auto mu = mean(X, xg::Axis::over_cols);
     auto Xc = (X - mu).named("Xc");
-    auto sd = sqrt(mean(square(Xc), xg::Axis::cols) + 1e-8);
+    auto sd = sqrt(mean(square(Xc), xg::Axis::over_cols) + 1e-8);
     auto Xn = (Xc / sd).named("Xn");
 
     auto Z = (matmul(W, Xn) + b).named("Z");  // 3 × 4 logits

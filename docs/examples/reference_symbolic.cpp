@@ -34,7 +34,7 @@ void formula_section() {
         scale(alpha, in(0)),          hadamard(in(0), in(1)),   matmul(in(1), in(0)),
         div(in(0), m()),              pow(in(0), 3),            transpose(in(0)),
         sum_columns(in(0)),           sum_rows(in(0)),          sum_all(in(0)),
-        sigma,                        symbol("k") * in(0),      dot(T(in(1)), var("dZ2")),
+        sigma,                        symbol("k") * in(0),      dot(transpose(in(1)), var("dZ2")),
         in(0) + in(1) - in(0) / 2.0,  -in(0) * in(1),           1.0 + 2.0 * in(0),
     };
     for (const Expr& e : all) std::printf("  %s\n", render(e, xw).c_str());

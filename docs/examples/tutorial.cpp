@@ -50,10 +50,10 @@ void equations_section() {
     const Expr dZ2 = var("dZ2"), dZ1 = var("dZ1"), one_over_m = num(1) / m();
     const std::vector<std::pair<std::string, Expr>> lecture = {
         {"dZ2", var("A2") - var("Y")},
-        {"dW2", scale(one_over_m, dot(dZ2, T(var("A1"))))},
+        {"dW2", scale(one_over_m, dot(dZ2, transpose(var("A1"))))},
         {"db2", scale(one_over_m, sum_columns(dZ2))},
-        {"dZ1", dot(T(var("W2")), dZ2) * (1.0 - square(var("A1")))},
-        {"dW1", scale(one_over_m, dot(dZ1, T(var("X"))))},
+        {"dZ1", dot(transpose(var("W2")), dZ2) * (1.0 - square(var("A1")))},
+        {"dW1", scale(one_over_m, dot(dZ1, transpose(var("X"))))},
         {"db1", scale(one_over_m, sum_columns(dZ1))},
     };
 

@@ -106,7 +106,7 @@ Expr m();
 
 // Operators for writing formulas like mathematics:
 //   a + b, a - b, -a, a / b, a * b (⊙; a scalar factor when one side is a
-//   number or symbol), dot(a, b) (matrix product), T(a), square(a).
+//   number or symbol), dot(a, b) (matrix product), transpose(a), square(a).
 inline Expr operator+(Expr x, Expr y) { return add(std::move(x), std::move(y)); }
 inline Expr operator-(Expr x, Expr y) { return sub(std::move(x), std::move(y)); }
 inline Expr operator-(Expr x) { return neg(std::move(x)); }
@@ -117,7 +117,6 @@ inline Expr operator-(double x, Expr y) { return sub(num(x), std::move(y)); }
 inline Expr operator*(double x, Expr y) { return scale(num(x), std::move(y)); }
 inline Expr operator/(Expr x, double y) { return div(std::move(x), num(y)); }
 inline Expr dot(Expr x, Expr y) { return matmul(std::move(x), std::move(y)); }
-inline Expr T(Expr x) { return transpose(std::move(x)); }
 inline Expr square(Expr x) { return pow(std::move(x), 2); }
 
 /// How render() writes a formula: Unicode (dZ1 · Xᵀ), ASCII like NumPy (dZ1 @ X.T), or LaTeX.

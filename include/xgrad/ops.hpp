@@ -5,6 +5,11 @@
 // In the formulas below g is the gradient arriving at the op's output Y, and
 // "dX =" is the gradient the op sends to its input X. docs/ops.md has the
 // same table with the equations each op prints.
+//
+// NaN goes through every op as IEEE arithmetic takes it: the output entries
+// and the gradient entries whose formula reads a NaN are NaN (relu(NaN) and
+// its gradient too). Only labels, class indices and the probabilities of
+// binary_cross_entropy refuse a NaN, with a ValueError that names the entry.
 #pragma once
 
 #include "xgrad/graph.hpp"
@@ -36,11 +41,13 @@ Var<T> tanh(Var<T> x);
 
 /// J = −(1/m) Σ [Y log A + (1 − Y) log(1 − A)], summed over every entry of
 /// the n × m prediction A and divided by its m columns; a 1 × 1 node.
-/// Y has A's shape with labels in [0, 1] (ValueError otherwise, checked on
-/// every forward). When A = sigmoid(Z) the loss is evaluated from the logits
-/// Z (finite for |Z| in the thousands) and the gradient goes straight to Z:
-/// dZ = g · (A − Y) / m, never dividing by A(1 − A). Otherwise A must lie in
-/// the open interval (0, 1) (ValueError), and dA = g · (A − Y) / (A (1 − A) m).
+/// Y has A's shape with labels in [0, 1] (ValueError otherwise, for a NaN
+/// too, checked on every forward). When A = sigmoid(Z) the loss is evaluated
+/// from the logits Z (finite for |Z| in the thousands) and the gradient goes
+/// straight to Z: dZ = g · (A − Y) / m, never dividing by A(1 − A); messages
+/// still name the two operands passed, "binary_cross_entropy(A, Y)".
+/// Otherwise A must lie in the open interval (0, 1) (ValueError, for a NaN
+/// too), and dA = g · (A − Y) / (A (1 − A) m).
 template <class T>
 Var<T> binary_cross_entropy(Var<T> a, Var<T> y);
 
@@ -86,14 +93,15 @@ template <class T>
 Var<T> operator-(Var<T> x) { return neg(x); }
 
 namespace detail {
-/// The forms of a matrix-and-number op (see the operators below).
+/// The forms of a matrix-and-number op, named for the side the number s is
+/// on (see the operators below); each is also the op's name.
 enum class ScalarKind {
-    add,   ///< X + s
-    sub,   ///< X − s
-    rsub,  ///< s − X
-    mul,   ///< s X
-    div,   ///< X / s
-    rdiv,  ///< s / X
+    x_plus_s,    ///< X + s (and s + X)
+    x_minus_s,   ///< X − s
+    s_minus_x,   ///< s − X
+    s_times_x,   ///< s X (and X s)
+    x_over_s,    ///< X / s
+    s_over_x,    ///< s / X
 };
 template <class T>
 Var<T> scalar_op(Var<T> x, ScalarKind kind, double s);
@@ -101,27 +109,30 @@ Var<T> scalar_op(Var<T> x, ScalarKind kind, double s);
 
 // A matrix and a number: `2.0 * A`, `A / m`, `1.0 - A`, `A + 1.0`, `-A`, for
 // float and double graphs alike (the number is a double, stored in the op;
-// equations print it: "2 A", "A / 400", "1 − A").
+// equations print it: "2 A", "A / 400", "1 − A"). The op is named for the
+// side the number is on: x_plus_s, x_minus_s, s_minus_x, s_times_x,
+// x_over_s, s_over_x (the name messages use: "x_over_s(A): division by zero").
+// ValueError at build when s is not finite.
 //   X + s, s + X, X − s:  dX = g       s − X:  dX = −g
 //   s X, X s:             dX = s g     X / s:  dX = g / s (ValueError at build when s = 0)
 //   s / X:                dX = −s g / X²  (ValueError when an entry of X is 0)
 
 template <class T>
-Var<T> operator+(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::add, s); }
+Var<T> operator+(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::x_plus_s, s); }
 template <class T>
-Var<T> operator+(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::add, s); }
+Var<T> operator+(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::x_plus_s, s); }
 template <class T>
-Var<T> operator-(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::sub, s); }
+Var<T> operator-(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::x_minus_s, s); }
 template <class T>
-Var<T> operator-(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::rsub, s); }
+Var<T> operator-(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::s_minus_x, s); }
 template <class T>
-Var<T> operator*(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::mul, s); }
+Var<T> operator*(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::s_times_x, s); }
 template <class T>
-Var<T> operator*(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::mul, s); }
+Var<T> operator*(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::s_times_x, s); }
 template <class T>
-Var<T> operator/(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::div, s); }
+Var<T> operator/(Var<T> x, double s) { return detail::scalar_op(x, detail::ScalarKind::x_over_s, s); }
 template <class T>
-Var<T> operator/(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::rdiv, s); }
+Var<T> operator/(double s, Var<T> x) { return detail::scalar_op(x, detail::ScalarKind::s_over_x, s); }
 
 // ---- elementwise functions (lib/ops_unary.cpp) ------------------------------
 
@@ -130,7 +141,7 @@ template <class T>
 Var<T> exp(Var<T> x);
 
 /// Y = log x (natural) elementwise. dX = g / X.
-/// ValueError when an entry is not positive (checked on every forward).
+/// ValueError when an entry is 0 or negative (checked on every forward).
 template <class T>
 Var<T> log(Var<T> x);
 
@@ -157,7 +168,7 @@ Var<T> abs(Var<T> x);
 // ---- activations (lib/ops_activation.cpp) -----------------------------------
 
 /// Y = max(X, 0) elementwise. dX = g ⊙ step(X), step(x) = 1 for x > 0 and 0
-/// otherwise (so the gradient at exactly 0 is 0).
+/// for x ≤ 0 (so the gradient at exactly 0 is 0).
 template <class T>
 Var<T> relu(Var<T> x);
 
@@ -207,13 +218,21 @@ Var<T> mean_squared_error(Var<T> a, Var<T> y);
 
 // ---- reductions (lib/ops_reduce.cpp) ----------------------------------------
 
-/// Which axis a reduction runs over. xgrad values are always 2-D, so a reduced
-/// axis is kept with size 1 (numpy's keepdims=True, the only form there is):
-/// the result broadcasts straight back against its input (X − mean(X, Axis::cols)).
+/// Which axis a reduction runs over, named for what is summed: over_rows sums
+/// over the rows (down each column, numpy axis 0) and leaves one row, 1 × m;
+/// over_cols sums over the columns (along each row, numpy axis 1) and leaves
+/// one column, n × 1 — as equations print them, Σ_rows and Σ_columns.
+/// xgrad values are always 2-D, so a reduced axis is kept with size 1
+/// (numpy's keepdims=True, the only form there is): the result broadcasts
+/// straight back against its input (X − mean(X, Axis::over_cols)).
 enum class Axis {
-    all,   ///< over every entry: n × m → 1 × 1
-    rows,  ///< over the rows, axis 0 (down each column): n × m → 1 × m
-    cols,  ///< over the columns, axis 1 (along each row): n × m → n × 1
+    all,        ///< over every entry: n × m → 1 × 1
+    over_rows,  ///< over the rows, axis 0 (down each column): n × m → 1 × m
+    over_cols,  ///< over the columns, axis 1 (along each row): n × m → n × 1
+    /// The former name of over_rows (the same value).
+    rows [[deprecated("Axis::rows is Axis::over_rows: it sums over the rows, giving 1 x m")]] = over_rows,
+    /// The former name of over_cols (the same value).
+    cols [[deprecated("Axis::cols is Axis::over_cols: it sums over the columns, giving n x 1")]] = over_cols,
 };
 
 /// Y = Σ X over `axis` (see Axis for the result shapes; Σ_columns dZ is the
@@ -221,7 +240,7 @@ enum class Axis {
 template <class T>
 Var<T> sum(Var<T> x, Axis axis = Axis::all);
 
-/// Y = mean of X over `axis`: Σ X / N with N = n m (all), n (rows), m (cols).
+/// Y = mean of X over `axis`: Σ X / N with N = n m (all), n (over_rows), m (over_cols).
 /// dX = g / N broadcast back to X's shape.
 template <class T>
 Var<T> mean(Var<T> x, Axis axis = Axis::all);
