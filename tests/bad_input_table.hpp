@@ -241,6 +241,19 @@ public:
     xg::sym::Expr grad_formula(std::size_t) const override { return xg::sym::scale(xg::sym::num(2), xg::sym::grad()); }
 };
 
+/// A user-defined op whose declared output, 2^33 x 2^31, has more bytes than
+/// a size_t counts.
+template <class T>
+class Huge final : public xg::Op<T> {
+public:
+    std::string name() const override { return "huge"; }
+    xg::Shape shape(const xg::ShapeContext&) const override { return {std::size_t(1) << 33, std::size_t(1) << 31}; }
+    void forward(const xg::ForwardContext<T>&) const override {}
+    void backward(xg::BackwardContext<T>&) const override {}
+    xg::sym::Expr formula() const override { return xg::sym::in(0); }
+    xg::sym::Expr grad_formula(std::size_t) const override { return xg::sym::grad(); }
+};
+
 // ---- the cases ---------------------------------------------------------------------
 
 /// The op rows: every error case of every row of the op table
@@ -316,6 +329,14 @@ std::vector<Case<T>> cases() {
         {"twice(X, Y): expects 1 input, got 2", "X [2x5]", "Y [1x5]"}, [](F& f) {
             return Action{[&f] { f.g.apply(std::make_shared<const Twice<T>>(), {f.X, f.Y}); }, {}};
         });
+
+    put("shapes", "one_hot with 2^62 classes: the size overflows", shape,
+        {"one_hot(labels, 4611686018427387904)", "more than any machine can address"}, [](F&) {
+            return Action{[] { (void)xg::one_hot<T>(mat<T>({{0, 1}}), std::size_t(1) << 62); }, {}};
+        });
+    put("shapes", "a user-defined op declaring a 2^33 x 2^31 output", shape, {"huge(X)", "[8589934592x2147483648]", "more than any machine can address"}, [](F& f) {
+        return Action{[&f] { f.g.apply(std::make_shared<const Huge<T>>(), {f.X}); }, {}};
+    });
 
     // ---- empty matrices
     put("empty", "an input with 0 rows", shape, {"input E is empty [0x5]"},
@@ -465,6 +486,26 @@ std::vector<Case<T>> cases() {
             f.W2.value() = randm<T>(1, 3, 8);
             return Action{[&f] { f.g.backward(f.J); }, [&f, old] { f.W2.value() = old; }};
         });
+    put("graph", "backward after set_value of the same shape, before forward()", graph,
+        {"backward(J): input X took a new value (set_value)", "call forward()", "accept_changed_leaves()"},
+        [](F& f) {
+            const Matrix<T> old = f.X.value();
+            f.g.set_value(f.X, randm<T>(2, 5, 8));
+            return Action{[&f] { f.g.backward(f.J); }, [&f, old] { f.g.set_value(f.X, old); }};
+        });
+    put("graph", "backward after an optimiser step, before forward()", graph,
+        {"backward(J): parameter W1 was written", "call forward()"}, [](F& f) {
+            std::vector<P> ps{f.W1, f.b1, f.W2, f.b2};
+            std::vector<Matrix<T>> old;
+            for (const P& p : ps) old.push_back(p.value());
+            xg::GradientDescent<T> sgd(ps, 0.1);
+            f.g.backward(f.J);
+            sgd.step();
+            return Action{[&f] { f.g.backward(f.J); }, [ps, old]() mutable {
+                              for (std::size_t i = 0; i < ps.size(); ++i) ps[i].value() = old[i];
+                          }};
+        },
+        After::rerun);
     put("graph", "building on a Parameter whose value changed shape, before forward()", graph,
         {"W2 changed shape", "call forward() before building"}, [](F& f) {
             const Matrix<T> old = f.W2.value();
