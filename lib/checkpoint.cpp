@@ -17,6 +17,7 @@
 #include <set>
 
 #include "messages.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -359,13 +360,8 @@ void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
             throw ShapeError(file + ": holds a " + to_string(shape_of(m)) + " matrix, but parameter " + name + " is " +
                              to_string(p.shape()));
         }
-        for (std::size_t k = 0; k < m.size(); ++k) {
-            if (!std::isfinite(double(m.data()[k]))) {
-                throw ValueError(file + ": " +
-                                 detail::entry_text(name, k / m.shape()[1], k % m.shape()[1], m.data()[k]) +
-                                 " is not finite");
-            }
-        }
+        const std::string bad = detail::non_finite_text(name, m.data(), m.size(), m.shape()[1]);
+        if (!bad.empty()) throw ValueError(file + ": " + bad);
         loaded.push_back(std::move(m));
     }
     // Every file checked: now assign, in place (graphs keep referring to the same buffers).
@@ -375,9 +371,10 @@ void load_parameters(const std::string& dir, const std::vector<Parameter<T>>& pa
     }
 }
 
-template void save_parameters(const std::string&, const std::vector<Parameter<float>>&);
-template void save_parameters(const std::string&, const std::vector<Parameter<double>>&);
-template void load_parameters(const std::string&, const std::vector<Parameter<float>>&);
-template void load_parameters(const std::string&, const std::vector<Parameter<double>>&);
+#define XG_CHECKPOINT_INSTANTIATIONS(T)                                                  \
+    template void save_parameters(const std::string&, const std::vector<Parameter<T>>&); \
+    template void load_parameters(const std::string&, const std::vector<Parameter<T>>&);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_CHECKPOINT_INSTANTIATIONS)
+#undef XG_CHECKPOINT_INSTANTIATIONS
 
 }  // namespace xg

@@ -3,6 +3,7 @@
 // refusal says the line, the column and what to do. Also load_matrix and
 // save_matrix, which choose .npy or text by the file's extension.
 #include "io_internal.hpp"
+#include "instantiate.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -216,13 +217,12 @@ void save_matrix(const std::string& path, const Matrix<T>& m) {
     io_fail(path, "unknown file type '" + e + "': expected .npy, .csv or .txt");
 }
 
-template Matrix<float> load_csv(const std::string&, char, std::size_t);
-template Matrix<double> load_csv(const std::string&, char, std::size_t);
-template void save_csv(const std::string&, const Matrix<float>&, char);
-template void save_csv(const std::string&, const Matrix<double>&, char);
-template Matrix<float> load_matrix(const std::string&);
-template Matrix<double> load_matrix(const std::string&);
-template void save_matrix(const std::string&, const Matrix<float>&);
-template void save_matrix(const std::string&, const Matrix<double>&);
+#define XG_CSV_INSTANTIATIONS(T)                                        \
+    template Matrix<T> load_csv(const std::string&, char, std::size_t); \
+    template void save_csv(const std::string&, const Matrix<T>&, char); \
+    template Matrix<T> load_matrix(const std::string&);                 \
+    template void save_matrix(const std::string&, const Matrix<T>&);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_CSV_INSTANTIATIONS)
+#undef XG_CSV_INSTANTIATIONS
 
 }  // namespace xg

@@ -8,6 +8,7 @@
 #include "columns.hpp"
 #include "messages.hpp"
 #include "xgrad/io.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -235,12 +236,8 @@ Dataset<T> load_dataset(const std::string& x_path, const std::string& y_path, st
                          std::to_string(xs.cols) + " examples of " + x_path + " (" + to_string(xs) +
                          "); X must be n_x x m, one example per column");
     }
-    for (std::size_t k = 0; k < d.X.size(); ++k) {
-        if (!std::isfinite(double(d.X.data()[k]))) {
-            throw ValueError(x_path + ": " + detail::entry_text("X", k / xs.cols, k % xs.cols, d.X.data()[k]) +
-                             " is not finite");
-        }
-    }
+    const std::string bad = detail::non_finite_text("X", d.X.data(), d.X.size(), xs.cols);
+    if (!bad.empty()) throw ValueError(x_path + ": " + bad);
     check_labels(d.Y, classes, y_path + ": ");
     return d;
 }
@@ -331,7 +328,7 @@ bool MiniBatches<T>::advance() {
     return true;
 }
 
-#define XG_DATA_INSTANTIATE(T)                                                                             \
+#define XG_DATA_INSTANTIATIONS(T)                                                                          \
     template Dataset<T> flower(std::size_t, std::uint32_t, double);                                        \
     template Dataset<T> moons(std::size_t, std::uint32_t, double);                                         \
     template Dataset<T> circles(std::size_t, std::uint32_t, double, double);                               \
@@ -343,7 +340,7 @@ bool MiniBatches<T>::advance() {
     template Dataset<T> load_dataset(const std::string&, const std::string&, std::size_t);                 \
     template class MiniBatches<T>;
 
-XG_DATA_INSTANTIATE(float)
-XG_DATA_INSTANTIATE(double)
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_DATA_INSTANTIATIONS)
+#undef XG_DATA_INSTANTIATIONS
 
 }  // namespace xg

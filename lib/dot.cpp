@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "explain_impl.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -68,7 +69,9 @@ std::string to_dot(Var<T> loss, const DotOptions& o) {
     return s.str();
 }
 
-template std::string to_dot(Var<float>, const DotOptions&);
-template std::string to_dot(Var<double>, const DotOptions&);
+#define XG_DOT_INSTANTIATIONS(T)                            \
+    template std::string to_dot(Var<T>, const DotOptions&);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_DOT_INSTANTIATIONS)
+#undef XG_DOT_INSTANTIATIONS
 
 }  // namespace xg

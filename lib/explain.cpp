@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "explain_impl.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 namespace detail {
@@ -204,8 +205,10 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
     return d;
 }
 
-template Derivation derive_graph(const Graph<float>&, std::uint32_t, bool);
-template Derivation derive_graph(const Graph<double>&, std::uint32_t, bool);
+#define XG_DERIVE_GRAPH_INSTANTIATIONS(T)                                   \
+    template Derivation derive_graph(const Graph<T>&, std::uint32_t, bool);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_DERIVE_GRAPH_INSTANTIATIONS)
+#undef XG_DERIVE_GRAPH_INSTANTIATIONS
 
 }  // namespace detail
 
@@ -316,9 +319,10 @@ std::string explain(Var<T> loss, const ExplainOptions& o) {
     return render(derive(loss, o.all_nodes), o.style, o.shapes);
 }
 
-template Explanation derive(Var<float>, bool);
-template Explanation derive(Var<double>, bool);
-template std::string explain(Var<float>, const ExplainOptions&);
-template std::string explain(Var<double>, const ExplainOptions&);
+#define XG_EXPLAIN_INSTANTIATIONS(T)                             \
+    template Explanation derive(Var<T>, bool);                   \
+    template std::string explain(Var<T>, const ExplainOptions&);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_EXPLAIN_INSTANTIATIONS)
+#undef XG_EXPLAIN_INSTANTIATIONS
 
 }  // namespace xg

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "graph_impl.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -298,9 +299,10 @@ Var<T> Graph<T>::var(std::uint32_t id) {
     return Var<T>(this, id);
 }
 
-template class Parameter<float>;
-template class Parameter<double>;
-template class Graph<float>;
-template class Graph<double>;
+#define XG_GRAPH_INSTANTIATIONS(T) \
+    template class Parameter<T>;   \
+    template class Graph<T>;
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_GRAPH_INSTANTIATIONS)
+#undef XG_GRAPH_INSTANTIATIONS
 
 }  // namespace xg

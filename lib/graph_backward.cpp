@@ -9,6 +9,7 @@
 
 #include "broadcast.hpp"
 #include "graph_impl.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -264,17 +265,16 @@ void BackwardContext<T>::pass_through(std::size_t i, T s) {
     graph_->do_pass_through(node_, i, s);
 }
 
-#define XG_INSTANTIATE(T)                                                                        \
-    template void Graph<T>::make_plan(std::uint32_t) const;                                      \
-    template const BackwardPlan& Graph<T>::backward_plan(std::uint32_t) const;                   \
-    template void Graph<T>::backward(Var<T>, GradMode);                                          \
-    template void Graph<T>::prepare_gradients(const BackwardPlan&, GradMode);                    \
-    template void Graph<T>::visit(const BackwardPlan&, const PlanVisit&, GradMode);              \
-    template void Graph<T>::do_pass_through(std::uint32_t, std::size_t, T);                      \
-    template void Graph<T>::prepare_sink(std::uint32_t, std::size_t);                            \
+#define XG_GRAPH_BACKWARD_INSTANTIATIONS(T)                                         \
+    template void Graph<T>::make_plan(std::uint32_t) const;                         \
+    template const BackwardPlan& Graph<T>::backward_plan(std::uint32_t) const;      \
+    template void Graph<T>::backward(Var<T>, GradMode);                             \
+    template void Graph<T>::prepare_gradients(const BackwardPlan&, GradMode);       \
+    template void Graph<T>::visit(const BackwardPlan&, const PlanVisit&, GradMode); \
+    template void Graph<T>::do_pass_through(std::uint32_t, std::size_t, T);         \
+    template void Graph<T>::prepare_sink(std::uint32_t, std::size_t);               \
     template class BackwardContext<T>;
-XG_INSTANTIATE(float)
-XG_INSTANTIATE(double)
-#undef XG_INSTANTIATE
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_GRAPH_BACKWARD_INSTANTIATIONS)
+#undef XG_GRAPH_BACKWARD_INSTANTIATIONS
 
 }  // namespace xg

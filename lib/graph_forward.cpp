@@ -5,6 +5,7 @@
 
 #include "graph_impl.hpp"
 #include "messages.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -206,24 +207,23 @@ void Graph<T>::check_numerics(bool on) { impl_->check_numerics = on; }
 template <class T>
 bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
 
-#define XG_INSTANTIATE(T)                                                         \
-    template void Graph<T>::run_forward(std::uint32_t);                           \
+#define XG_GRAPH_FORWARD_INSTANTIATIONS(T)                                           \
+    template void Graph<T>::run_forward(std::uint32_t);                              \
     template Matrix<T>& Graph<T>::scratch_matrix(std::uint32_t, std::size_t, Shape); \
-    template void Graph<T>::set_value(Var<T>, const Matrix<T>&);                  \
-    template void Graph<T>::check_not_empty_value(Shape, const std::string&) const; \
-    template void Graph<T>::check_leaf_shapes();                                  \
-    template void Graph<T>::reinfer_shapes();                                     \
-    template void Graph<T>::forward();                                            \
-    template void Graph<T>::accept_changed_leaves();                              \
-    template void Graph<T>::check_leaves_current(const BackwardPlan&) const;      \
-    template void Graph<T>::check_finite_value(std::uint32_t);                    \
-    template void Graph<T>::check_finite_leaf(std::uint32_t);                     \
-    template void Graph<T>::check_finite_grad(std::uint32_t, std::uint32_t);      \
-    template void Graph<T>::check_numerics(bool);                                 \
-    template bool Graph<T>::checking_numerics() const;                            \
+    template void Graph<T>::set_value(Var<T>, const Matrix<T>&);                     \
+    template void Graph<T>::check_not_empty_value(Shape, const std::string&) const;  \
+    template void Graph<T>::check_leaf_shapes();                                     \
+    template void Graph<T>::reinfer_shapes();                                        \
+    template void Graph<T>::forward();                                               \
+    template void Graph<T>::accept_changed_leaves();                                 \
+    template void Graph<T>::check_leaves_current(const BackwardPlan&) const;         \
+    template void Graph<T>::check_finite_value(std::uint32_t);                       \
+    template void Graph<T>::check_finite_leaf(std::uint32_t);                        \
+    template void Graph<T>::check_finite_grad(std::uint32_t, std::uint32_t);         \
+    template void Graph<T>::check_numerics(bool);                                    \
+    template bool Graph<T>::checking_numerics() const;                               \
     template class ForwardContext<T>;
-XG_INSTANTIATE(float)
-XG_INSTANTIATE(double)
-#undef XG_INSTANTIATE
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_GRAPH_FORWARD_INSTANTIATIONS)
+#undef XG_GRAPH_FORWARD_INSTANTIATIONS
 
 }  // namespace xg

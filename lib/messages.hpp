@@ -27,5 +27,14 @@ std::size_t first_non_finite(const T* p, std::size_t n) {
     return n;
 }
 
+/// "what(r, c) = v is not finite" for the first NaN or ±Inf among the n
+/// entries at p (a row-major matrix of `cols` columns), or "" when all are
+/// finite: how readers refuse non-finite data.
+template <class T>
+std::string non_finite_text(const std::string& what, const T* p, std::size_t n, std::size_t cols) {
+    const std::size_t k = first_non_finite(p, n);
+    return k == n ? std::string() : entry_text(what, k / cols, k % cols, p[k]) + " is not finite";
+}
+
 }  // namespace detail
 }  // namespace xg

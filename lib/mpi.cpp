@@ -10,6 +10,7 @@
 
 #include "columns.hpp"
 #include "xgrad/error.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 namespace mpi {
@@ -368,12 +369,12 @@ bool DataParallel<T>::parameters_identical() const {
     return lo == hi;
 }
 
-template Matrix<float> shard_columns(const Matrix<float>&, int, int);
-template Matrix<double> shard_columns(const Matrix<double>&, int, int);
-template class ShardedMiniBatches<float>;
-template class ShardedMiniBatches<double>;
-template class DataParallel<float>;
-template class DataParallel<double>;
+#define XG_MPI_INSTANTIATIONS(T)                                  \
+    template Matrix<T> shard_columns(const Matrix<T>&, int, int); \
+    template class ShardedMiniBatches<T>;                         \
+    template class DataParallel<T>;
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_MPI_INSTANTIATIONS)
+#undef XG_MPI_INSTANTIATIONS
 
 }  // namespace mpi
 }  // namespace xg

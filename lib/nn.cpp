@@ -7,6 +7,7 @@
 #include "hyper_params.hpp"
 #include "io_internal.hpp"
 #include "xgrad/ops.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -309,13 +310,12 @@ void Sequential<T>::predict(const Matrix<T>& X, Matrix<T>& out) const {
     std::copy(y.begin(), y.end(), out.begin());
 }
 
-template class Dense<float>;
-template class Dense<double>;
-template class Sequential<float>;
-template class Sequential<double>;
-template Matrix<float> initial_weights(const Initializer&, std::size_t, std::size_t, Rng&);
-template Matrix<double> initial_weights(const Initializer&, std::size_t, std::size_t, Rng&);
-template Var<float> activate(Var<float>, Activation);
-template Var<double> activate(Var<double>, Activation);
+#define XG_NN_INSTANTIATIONS(T)                                                             \
+    template class Dense<T>;                                                                \
+    template class Sequential<T>;                                                           \
+    template Matrix<T> initial_weights(const Initializer&, std::size_t, std::size_t, Rng&); \
+    template Var<T> activate(Var<T>, Activation);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_NN_INSTANTIATIONS)
+#undef XG_NN_INSTANTIATIONS
 
 }  // namespace xg

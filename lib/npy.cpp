@@ -2,6 +2,7 @@
 // dtype, order, shape) against the file's size before it reads, or even
 // allocates, the data, and a writer of format 1.0 files.
 #include "io_internal.hpp"
+#include "instantiate.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -352,10 +353,11 @@ Matrix<T> npy_from_bytes(const std::string& path, const std::string& bytes, NpyI
     return decode_matrix<T>(path, l, bytes.data() + l.data_offset);
 }
 
-template std::string npy_bytes(const Matrix<float>&);
-template std::string npy_bytes(const Matrix<double>&);
-template Matrix<float> npy_from_bytes(const std::string&, const std::string&, NpyInfo*);
-template Matrix<double> npy_from_bytes(const std::string&, const std::string&, NpyInfo*);
+#define XG_NPY_BYTES_INSTANTIATIONS(T)                                                   \
+    template std::string npy_bytes(const Matrix<T>&);                                    \
+    template Matrix<T> npy_from_bytes(const std::string&, const std::string&, NpyInfo*);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_NPY_BYTES_INSTANTIATIONS)
+#undef XG_NPY_BYTES_INSTANTIATIONS
 
 }  // namespace detail
 
@@ -380,9 +382,10 @@ void save_npy(const std::string& path, const Matrix<T>& m) {
     detail::write_atomic(path, detail::npy_bytes(m));
 }
 
-template Matrix<float> load_npy(const std::string&);
-template Matrix<double> load_npy(const std::string&);
-template void save_npy(const std::string&, const Matrix<float>&);
-template void save_npy(const std::string&, const Matrix<double>&);
+#define XG_NPY_INSTANTIATIONS(T)                                  \
+    template Matrix<T> load_npy(const std::string&);              \
+    template void save_npy(const std::string&, const Matrix<T>&);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_NPY_INSTANTIATIONS)
+#undef XG_NPY_INSTANTIATIONS
 
 }  // namespace xg

@@ -175,12 +175,12 @@ Var<T> softplus(Var<T> x) {
     return detail::make_node<detail::SoftplusOp>(std::vector<Var<T>>{x});
 }
 
-#define XG_ACTIVATION_OPS(T)                          \
-    template Var<T> sigmoid(Var<T>);                  \
-    template Var<T> tanh(Var<T>);                     \
-    template Var<T> relu(Var<T>);                     \
-    template Var<T> leaky_relu(Var<T>, double);       \
-    template Var<T> softplus(Var<T>);                 \
+#define XG_ACTIVATION_OPS(T)                        \
+    template Var<T> sigmoid(Var<T>);                \
+    template Var<T> tanh(Var<T>);                   \
+    template Var<T> relu(Var<T>);                   \
+    template Var<T> leaky_relu(Var<T>, double);     \
+    template Var<T> softplus(Var<T>);               \
     template bool detail::is_sigmoid(const Op<T>*);
 XG_INSTANTIATE_FLOAT_DOUBLE(XG_ACTIVATION_OPS)
 #undef XG_ACTIVATION_OPS

@@ -3,11 +3,11 @@
 
 #include <cmath>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "instantiate.hpp"
+#include "messages.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
@@ -90,26 +90,28 @@ inline sym::Spelling sum_spelling(Axis axis) {
 /// Σ over an axis applied to x, written as a prefix: "Σ_columns dZ".
 inline sym::Expr sum_of(sym::Expr x, Axis axis = Axis::all) { return sym::fn(sum_spelling(axis), std::move(x), true); }
 
-/// "what(r, c) = v" with full precision: how value errors name an entry
-/// (a NaN entry is named by `nan_entry`).
-template <class T>
-std::string entry(const std::string& what, std::size_t r, std::size_t c, T v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << what << "(" << r << ", " << c << ") = " << v;
-    return s.str();
-}
-
-/// The same for entry k of the matrix `m`.
+/// "what(r, c) = v" for entry k of the matrix `m`, v to full precision: how
+/// value errors name an entry (detail::entry_text; a NaN entry is named by
+/// `nan_entry`).
 template <class T>
 std::string entry(const std::string& what, ConstView<T> m, std::size_t k) {
-    return entry(what, k / m.cols, k % m.cols, m[k]);
+    return entry_text(what, k / m.cols, k % m.cols, m[k]);
 }
 
 /// "what(r, c) is NaN": how value errors name a NaN they refuse.
 template <class T>
 std::string nan_entry(const std::string& what, ConstView<T> m, std::size_t k) {
     return what + "(" + std::to_string(k / m.cols) + ", " + std::to_string(k % m.cols) + ") is NaN";
+}
+
+/// Call fail(what) (which throws) unless every label lies in [0, 1]; a NaN
+/// is named as such. The labels of the cross-entropies.
+template <class T, class Fail>
+void check_unit_labels(ConstView<T> y, Fail fail) {
+    for (std::size_t k = 0; k < y.size(); ++k) {
+        if (std::isnan(y[k])) fail(nan_entry("label Y", y, k));
+        if (!(y[k] >= T(0) && y[k] <= T(1))) fail(entry("label Y", y, k) + " is outside [0, 1]");
+    }
 }
 
 /// sink(i, j) = f(i, j), or += when the sink accumulates: for backward

@@ -292,12 +292,12 @@ Var<T> neg(Var<T> x) {
     return detail::make_node<detail::NegOp>(std::vector<Var<T>>{x});
 }
 
-#define XG_ELEMENTWISE_OPS(T)                                                 \
-    template Var<T> add(Var<T>, Var<T>);                                      \
-    template Var<T> sub(Var<T>, Var<T>);                                      \
-    template Var<T> mul(Var<T>, Var<T>);                                      \
-    template Var<T> div(Var<T>, Var<T>);                                      \
-    template Var<T> neg(Var<T>);                                              \
+#define XG_ELEMENTWISE_OPS(T)                                              \
+    template Var<T> add(Var<T>, Var<T>);                                   \
+    template Var<T> sub(Var<T>, Var<T>);                                   \
+    template Var<T> mul(Var<T>, Var<T>);                                   \
+    template Var<T> div(Var<T>, Var<T>);                                   \
+    template Var<T> neg(Var<T>);                                           \
     template Var<T> detail::scalar_op(Var<T>, detail::ScalarKind, double);
 XG_INSTANTIATE_FLOAT_DOUBLE(XG_ELEMENTWISE_OPS)
 #undef XG_ELEMENTWISE_OPS

@@ -11,15 +11,6 @@ namespace detail {
 
 namespace {
 
-/// Call fail(what) (which throws) unless every label lies in [0, 1]; a NaN is named as such.
-template <class T, class Fail>
-void check_labels(ConstView<T> y, Fail fail) {
-    for (std::size_t k = 0; k < y.size(); ++k) {
-        if (std::isnan(y[k])) fail(nan_entry("label Y", y, k));
-        if (!(y[k] >= T(0) && y[k] <= T(1))) fail(entry("label Y", y, k) + " is outside [0, 1]");
-    }
-}
-
 sym::Expr bce_formula(const sym::Expr& a) {
     using namespace sym;
     const Expr log_a = fn(fname("log", "log", "\\log"), a);
@@ -49,7 +40,7 @@ public:
 
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
-        check_labels(y, [&c](const std::string& what) { c.fail(what); });
+        check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
         double sum = 0;
         for (std::size_t k = 0; k < a.size(); ++k) {
             if (std::isnan(a[k])) {
@@ -114,9 +105,9 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> z = c.in(logits()), y = c.in(1);
         if (fused_) {
-            check_labels(y, [this](const std::string& what) { throw ValueError(call() + ": " + what); });
+            check_unit_labels(y, [this](const std::string& what) { throw ValueError(call() + ": " + what); });
         } else {
-            check_labels(y, [&c](const std::string& what) { c.fail(what); });
+            check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
         }
         double sum = 0;
         for (std::size_t k = 0; k < z.size(); ++k) {

@@ -182,10 +182,7 @@ private:
     }
 
     static void check_one_hot(const ForwardContext<T>& c, ConstView<T> y) {
-        for (std::size_t k = 0; k < y.size(); ++k) {
-            if (std::isnan(y[k])) c.fail(nan_entry("label Y", y, k));
-            if (!(y[k] >= T(0) && y[k] <= T(1))) c.fail(entry("label Y", y, k) + " is outside [0, 1]");
-        }
+        check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
         const double tol = std::is_same<T, float>::value ? 1e-3 : 1e-9;
         for (std::size_t j = 0; j < y.cols; ++j) {
             double s = 0;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "hyper_params.hpp"
+#include "instantiate.hpp"
 
 namespace xg {
 
@@ -226,13 +227,12 @@ void Adam<T>::update(T* w, const T* g, T* const* state, std::size_t n, T alpha, 
     }
 }
 
-template class Optimizer<float>;
-template class Optimizer<double>;
-template class GradientDescent<float>;
-template class GradientDescent<double>;
-template class Momentum<float>;
-template class Momentum<double>;
-template class Adam<float>;
-template class Adam<double>;
+#define XG_OPTIM_INSTANTIATIONS(T)     \
+    template class Optimizer<T>;       \
+    template class GradientDescent<T>; \
+    template class Momentum<T>;        \
+    template class Adam<T>;
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_OPTIM_INSTANTIATIONS)
+#undef XG_OPTIM_INSTANTIATIONS
 
 }  // namespace xg

@@ -1,5 +1,6 @@
 // Rng: numpy's legacy RandomState draws on top of MT19937.
 #include "xgrad/random.hpp"
+#include "instantiate.hpp"
 
 #include <cmath>
 #include <numeric>
@@ -65,7 +66,8 @@ Matrix<T> randn(std::size_t rows, std::size_t cols, Rng& rng, double scale) {
     return m;
 }
 
-template Matrix<float> randn(std::size_t, std::size_t, Rng&, double);
-template Matrix<double> randn(std::size_t, std::size_t, Rng&, double);
+#define XG_RANDOM_INSTANTIATIONS(T) template Matrix<T> randn(std::size_t, std::size_t, Rng&, double);
+XG_INSTANTIATE_FLOAT_DOUBLE(XG_RANDOM_INSTANTIATIONS)
+#undef XG_RANDOM_INSTANTIATIONS
 
 }  // namespace xg
