@@ -272,13 +272,7 @@ std::pair<Var<T>, Var<T>> MiniBatches<T>::inputs(Graph<T>& g, const std::string&
                                                  const std::string& y_name) const {
     // The first min(batch_size, m) stored columns: a full batch's shape, and nothing consumed.
     const std::size_t b = std::min(batch_, m_);
-    std::vector<std::size_t> first(b);
-    for (std::size_t j = 0; j < b; ++j) first[j] = j;
-    Matrix<T> Xb, Yb;
-    detail::gather_columns(X_, first.data(), b, Xb);
-    detail::gather_columns(Y_, first.data(), b, Yb);
-    Var<T> X = g.input(Xb, x_name);
-    return {X, g.input(Yb, y_name)};
+    return detail::first_columns_as_inputs(g, X_, Y_, b, x_name, y_name);
 }
 
 template <class T>

@@ -175,13 +175,7 @@ std::pair<Var<T>, Var<T>> ShardedMiniBatches<T>::inputs(Graph<T>& g, const std::
         throw ShapeError("ShardedMiniBatches::inputs: the shard [" + std::to_string(shard_.begin) + ", " +
                          std::to_string(shard_.end) + ") holds no columns to make the input leaves of");
     }
-    std::vector<std::size_t> first(b);
-    for (std::size_t j = 0; j < b; ++j) first[j] = j;
-    Matrix<T> Xb, Yb;
-    detail::gather_columns(X_, first.data(), b, Xb);
-    detail::gather_columns(Y_, first.data(), b, Yb);
-    Var<T> X = g.input(Xb, x_name);
-    return {X, g.input(Yb, y_name)};
+    return detail::first_columns_as_inputs(g, X_, Y_, b, x_name, y_name);
 }
 
 template <class T>

@@ -13,22 +13,11 @@
 #include <vector>
 
 #include "helpers.hpp"
+#include "op_table.hpp"
 
 namespace xgt {
 
 using xg::Matrix;
-
-/// Softmax of each column, its maximum subtracted first; a NaN makes its column NaN.
-inline Matrix<double> softmax_columns(const Matrix<double>& z) {
-    Matrix<double> s(z.shape());
-    for (std::size_t j = 0; j < z.shape()[1]; ++j) {
-        double mx = z(0, j), sum = 0;
-        for (std::size_t i = 1; i < z.shape()[0]; ++i) mx = std::max(mx, z(i, j));
-        for (std::size_t i = 0; i < z.shape()[0]; ++i) sum += std::exp(z(i, j) - mx);
-        for (std::size_t i = 0; i < z.shape()[0]; ++i) s(i, j) = std::exp(z(i, j) - mx) / sum;
-    }
-    return s;
-}
 
 struct SymEnv {
     std::map<std::string, Matrix<double>> vars;  ///< node values by name; gradients by "d" + name
@@ -51,7 +40,8 @@ struct SymEnv {
     };
     /// Functions of a whole matrix (softmax over each column, …), by Unicode name.
     std::map<std::string, std::function<Matrix<double>(const Matrix<double>&)>> matrix_functions{
-        {"softmax", [](const Matrix<double>& z) { return softmax_columns(z); }},
+        // A NaN makes its column NaN.
+        {"softmax", [](const Matrix<double>& z) { return op_table::ref::softmax(z); }},
     };
 
     /// Every node of `g` by name, and the gradient of every node the last

@@ -8,41 +8,14 @@
 // k-th call of a build, for k = 1, 2, … until the build no longer fails.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <functional>
 #include <new>
 #include <random>
 
+#include "fail_alloc.hpp"
 #include "helpers.hpp"
 #include "op_table.hpp"
 
-namespace {
-std::atomic<long> g_calls{0};
-std::atomic<long> g_fail_at{0};  // 0: never fail
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-    const long c = g_calls.fetch_add(1) + 1;
-    if (g_fail_at.load() != 0 && c == g_fail_at.load()) throw std::bad_alloc();
-    void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                                : std::malloc(n ? n : 1);
-    if (!p) throw std::bad_alloc();
-    return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using xg::Matrix;
 using xg::Var;
@@ -108,14 +81,13 @@ long check_all_or_nothing(const char* what, const std::function<Vars(Fixture&)>&
         const Vars in = prepare(f);
         const Snapshot before(f);
         bool failed = false;
-        g_calls = 0;
-        g_fail_at = k;
+        fail_alloc::arm(k);
         try {
             build(f, in);
         } catch (const std::bad_alloc&) {
             failed = true;
         }
-        g_fail_at = 0;
+        fail_alloc::disarm();
         if (!failed) {
             REQUIRE(k > 1);  // every build allocates at least once
             REQUIRE(f.g.size() == before.names.size() + 1);
