@@ -11,7 +11,7 @@
 //
 // The bytes, read in order (a missing byte reads as 0):
 //   flags     bit 0: float32 (else float64); bit 1: numeric-debug mode on
-//   then up to 64 instructions, each an opcode byte (mod 16) and its operands:
+//   then up to 64 instructions, each an opcode byte (mod 19) and its operands:
 //   0 input        rows cols values…   rows, cols: byte mod 9 (0 makes an empty matrix);
 //                                      an odd rows byte / 9 makes an input that carries a gradient
 //   1 parameter    rows cols values…
@@ -34,6 +34,14 @@
 //                                      the node, its labels and targets new inputs of
 //                                      the shapes it takes, drawn from the row's domain
 //   15 backward on the last node
+//   16 op, allocation failing  k  then as 3: the k-th allocation (k = byte + 1) of the build
+//                                      throws std::bad_alloc; the graph must stay as it was
+//   17 absurd shape            a b  a user-defined op declaring 2^(a mod 62) x 2^(62 - a mod 62 + b mod 2)
+//                                      on the last node: a ShapeError, nothing allocated, nothing added
+//   18 accept changed leaves
+// After every backward() that returns, no leaf the loss reads may have taken a
+// new value (set_value, write access to a parameter) since the last forward():
+// the harness keeps its own record of the leaves it changed.
 // A node operand is a byte mod the number of nodes; a number is one of a
 // table of awkward values (byte < 224) or the next 8 bytes as a double.
 // fuzz/make_corpus.py writes the seed programs of fuzz/corpus/graph in this format.
@@ -42,11 +50,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xgrad/xgrad.hpp>
 
+#include "fail_alloc.hpp"  // replaces operator new: builds whose k-th allocation fails
 #include "op_table.hpp"
 
 namespace {
@@ -100,7 +113,7 @@ public:
 
     void run() {
         for (int steps = 0; steps < 64 && !in_.done(); ++steps) {
-            const int op = in_.u8() % 16;
+            const int op = in_.u8() % 19;
             try {
                 step(op);
             } catch (const xg::Error&) {
@@ -118,6 +131,10 @@ private:
     std::vector<xg::Var<T>> inputs_;
     std::vector<xg::Parameter<T>> params_;
     bool wants_grad_ = false;  // the last rows byte asked for an input with a gradient
+    // Leaves given a new value since the last forward(), by node id; `known_`
+    // is false after a call that may or may not have replayed the graph.
+    std::set<std::uint32_t> changed_;
+    bool known_ = true;
 
     xg::Matrix<T> matrix(bool allow_empty) {
         const std::uint8_t rows = in_.u8();
@@ -160,6 +177,7 @@ private:
                 if (!inputs_.empty()) {
                     const xg::Var<T> x = inputs_[in_.below(inputs_.size())];
                     g_.set_value(x, matrix(true));
+                    changed_.insert(x.id());
                 }
                 break;
             case 6:
@@ -167,11 +185,20 @@ private:
                     // Any shape, empty too: building on it before forward() is refused,
                     // and forward() refuses an empty one.
                     xg::Parameter<T> p = params_[in_.below(params_.size())];
+                    const xg::Matrix<T>* storage = &std::as_const(p).value();
                     p.value() = matrix(true);
+                    for (std::uint32_t id = 0; id < g_.size(); ++id) {
+                        if (g_.kind(id) != xg::NodeKind::parameter) continue;
+                        const xg::Parameter<T> q = g_.parameter_of(id);
+                        if (&q.value() == storage) changed_.insert(id);
+                    }
                 }
                 break;
             case 7:
+                known_ = false;
                 g_.forward();
+                changed_.clear();
+                known_ = true;
                 for (std::uint32_t id = 0; id < g_.size(); ++id) {
                     if (xg::shape_of(g_.value(id)) != g_.shape(id)) broken("a value's shape differs from its node's");
                 }
@@ -214,7 +241,50 @@ private:
             case 15:
                 if (have()) backward(v_.back(), false);
                 break;
+            case 16:
+                if (have()) {
+                    const long k = long(in_.u8()) + 1;
+                    const xgt::op_table::Row& r = xgt::op_table::rows()[in_.below(xgt::op_table::rows().size())];
+                    apply(r, k);
+                }
+                break;
+            case 17:
+                if (have()) absurd(in_.u8() % 62, in_.u8() % 2);
+                break;
+            case 18:
+                g_.accept_changed_leaves();
+                changed_.clear();
+                known_ = true;
+                break;
         }
+    }
+
+    /// An op that declares a shape of 2^a x 2^b and never runs.
+    class Absurd final : public xg::Op<T> {
+    public:
+        Absurd(unsigned a, unsigned b) : a_(a), b_(b) {}
+        std::string name() const override { return "absurd"; }
+        xg::Shape shape(const xg::ShapeContext&) const override { return {std::size_t(1) << a_, std::size_t(1) << b_}; }
+        void forward(const xg::ForwardContext<T>&) const override { broken("an absurd shape was allocated and run"); }
+        void backward(xg::BackwardContext<T>&) const override {}
+        xg::sym::Expr formula() const override { return xg::sym::in(0); }
+        xg::sym::Expr grad_formula(std::size_t) const override { return xg::sym::grad(); }
+
+    private:
+        unsigned a_, b_;
+    };
+
+    /// 2^a x 2^(62 - a + extra) entries: at least 2^62 entries, 2^64 bytes and more.
+    void absurd(unsigned a, unsigned extra) {
+        const unsigned b = 62 - a + extra;
+        const std::size_t before = g_.size();
+        try {
+            g_.apply(std::make_shared<const Absurd>(a, b), {v_.back()});
+        } catch (const xg::ShapeError&) {
+            if (g_.size() != before) broken("a refused shape added a node");
+            return;
+        }
+        broken("a shape of more bytes than any machine has was accepted");
     }
 
     /// The row called `name`, or one picked by the name's hash (among the
@@ -229,8 +299,10 @@ private:
         return *rows[std::hash<std::string>()(name) % rows.size()];
     }
 
-    /// Row r on nodes from the bytes, with the number from the bytes when it takes one.
-    void apply(const xgt::op_table::Row& r) {
+    /// Row r on nodes from the bytes, with the number from the bytes when it
+    /// takes one; when fail_at is k > 0, the k-th allocation of the build
+    /// throws std::bad_alloc.
+    void apply(const xgt::op_table::Row& r, long fail_at = 0) {
         const std::size_t form = in_.below(r.forms.size());
         std::vector<xg::Var<T>> leaves;
         for (std::size_t i = 0; i < r.arity(); ++i) leaves.push_back(node());
@@ -238,9 +310,27 @@ private:
         if (r.takes_number) a.number = in_.number();
         const std::vector<xg::Var<T>> in = r.operands(leaves);  // σ(Z) first for the fused loss
         const std::size_t before = g_.size();
+        std::vector<xg::Matrix<T>> values;
+        if (fail_at > 0) {
+            for (std::uint32_t id = 0; id < before; ++id) values.push_back(g_.value(id));
+        }
         try {
+            xgt::fail_alloc::arm(fail_at);
             r.forms[form](in, a);
+            xgt::fail_alloc::disarm();
+        } catch (const std::bad_alloc&) {
+            xgt::fail_alloc::disarm();
+            if (fail_at == 0) throw;
+            if (g_.size() != before) broken("a build that ran out of memory added a node");
+            for (std::uint32_t id = 0; id < before; ++id) {
+                const xg::Matrix<T>& now = g_.value(id);
+                if (now.shape() != values[id].shape() ||
+                    (now.size() > 0 && std::memcmp(now.data(), values[id].data(), now.size() * sizeof(T)) != 0)) {
+                    broken("a build that ran out of memory changed a value");
+                }
+            }
         } catch (const xg::Error&) {
+            xgt::fail_alloc::disarm();
             if (g_.size() != before) broken("a failed build added a node");  // a build that fails adds nothing
             throw;
         }
@@ -262,6 +352,18 @@ private:
 
     void backward(xg::Var<T> loss, bool accumulate) {
         g_.backward(loss, accumulate ? xg::GradMode::accumulate : xg::GradMode::overwrite);
+        if (known_ && !changed_.empty()) {
+            // The leaves the loss reads: none may have changed since the last forward().
+            std::vector<std::uint32_t> stack{loss.id()};
+            std::set<std::uint32_t> seen;
+            while (!stack.empty()) {
+                const std::uint32_t id = stack.back();
+                stack.pop_back();
+                if (!seen.insert(id).second) continue;
+                if (changed_.count(id)) broken("backward() ran on values computed before a leaf changed");
+                for (std::uint32_t in : g_.inputs(id)) stack.push_back(in);
+            }
+        }
         for (std::uint32_t id = 0; id < g_.size(); ++id) {
             if (g_.has_grad(id) && xg::shape_of(g_.grad(id)) != g_.shape(id)) broken("a gradient's shape differs from its node's");
         }
@@ -300,8 +402,11 @@ private:
             std::size_t entries = 0;
             for (const auto& p : g_.parameters()) entries += p.value().size();
             if (!have() || entries > 24 || g_.size() > 48) return;
+            known_ = false;  // the checker runs forward() once it has checked its arguments
             const xg::GradCheckReport r = xg::check_gradients(g_, v_.back());
             (void)r.str();
+            changed_.clear();
+            known_ = true;
         }
     }
 };

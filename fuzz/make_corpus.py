@@ -139,6 +139,18 @@ class Program:
     def backward_last(self):
         self.b.append(15)
 
+    def op_failing(self, k, row, *nodes, arg=None, form=0):
+        """Row `row` (by index in the op table) whose build's (k+1)-th allocation fails."""
+        self.b += bytes([16, k, row, form]) + bytes(nodes)
+        if arg is not None:
+            self.b += number(arg)
+
+    def absurd(self, a, extra=0):
+        self.b += bytes([17, a, extra])
+
+    def accept(self):
+        self.b.append(18)
+
 
 def seq(n, start=0.1, step=0.37):
     return [round(start + step * ((k * 7) % 11 - 5), 3) for k in range(n)]
@@ -348,6 +360,31 @@ def seeds():
     p.backward(p.loss("mean", p.unary("pow (p = 3)", R, 2)))
     p.b += bytes([4, 11]) + b"pow (p = 3)" + bytes([0, 0, 0xE0, 1, 2])  # a pow whose exponent is cut short
     out["raw_numbers"] = p
+
+    # Leaf versions: a new value of the same shape, then backward() (refused),
+    # an optimiser-like write to a parameter, accept_changed_leaves(), backward().
+    p = two_layer()
+    p.set_value(0, 2, 7, seq(14, 0.3))  # X, the shape two_layer() left
+    p.backward_last()
+    p.set_parameter(0, 4, 2, seq(8, 0.2))
+    p.backward_last()
+    p.accept()
+    p.backward_last()
+    p.forward()
+    p.backward_last()
+    out["versions"] = p
+
+    # Builds whose k-th allocation fails (k = 1 … 12) on nodes of the two-layer
+    # graph, and shapes whose byte count overflows.
+    p = two_layer()
+    for k in range(12):
+        p.op_failing(k, k % 5, k % 3, (k + 1) % 3)
+    p.forward()
+    p.backward_last()
+    for a in (0, 1, 31, 61):
+        p.absurd(a, a % 2)
+    p.forward()
+    out["allocation_failures_and_absurd_shapes"] = p
     return {k: bytes(v.b) for k, v in out.items()}
 
 
