@@ -1,13 +1,20 @@
-// Optional: the same two-layer training step in LibTorch (Debian
-// libtorch-dev), timed in the same run as xgrad's step for a within-run
-// ratio. Built only when LibTorch is installed; xgrad never needs it.
+// Optional: the same two-layer training step, and the same epoch of the MLP
+// of bench/mlp.hpp, in LibTorch (Debian libtorch-dev), timed in the same run
+// as xgrad's for within-run ratios. Built only when LibTorch is installed;
+// xgrad never needs it.
+//
+//   build/bench/bench_libtorch [--sizes=S,M,L] [--examples=N] [--no-mlp] [google-benchmark flags]
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "mlp.hpp"
 #include "two_layer_step.hpp"
 
 namespace {
@@ -54,8 +61,79 @@ private:
 template <class T>
 const char* type_name() { return sizeof(T) == 8 ? "float64" : "float32"; }
 
+/// The MLP as a LibTorch user writes it: examples as rows (m × 784),
+/// nn::Linear layers holding xgrad's initial W (n_out × n_in, LibTorch's
+/// layout too) and b, cross_entropy (mean over the batch), optim::Adam; a
+/// batch is index_select of the epoch's randperm (arange for the check).
 template <class T>
-void register_size(const bench::Size& s) {
+class TorchMlp final : public bench::mlp::Trainer {
+public:
+    TorchMlp(const bench::mlp::Data<T>& data, bool shuffle)
+        : X_(to_torch(data.X).t().contiguous()), y_(to_torch(data.Y).flatten().to(torch::kLong)),
+          l1_(bench::mlp::n_in, bench::mlp::n_h1), l2_(bench::mlp::n_h1, bench::mlp::n_h2),
+          l3_(bench::mlp::n_h2, bench::mlp::classes), shuffle_(shuffle) {
+        const auto model = bench::mlp::initial_model<T>();
+        torch::nn::Linear* layers[] = {&l1_, &l2_, &l3_};
+        for (std::size_t i = 0; i < 3; ++i) {
+            auto& l = *layers[i];
+            l->to(sizeof(T) == 8 ? torch::kFloat64 : torch::kFloat32);
+            torch::NoGradGuard no_grad;
+            l->weight.copy_(to_torch(model.layer(i).W.value()));
+            l->bias.copy_(to_torch(model.layer(i).b.value()).flatten());
+        }
+        std::vector<torch::Tensor> params;
+        for (auto* l : layers)
+            for (auto& p : (*l)->parameters()) params.push_back(p);
+        opt_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(bench::mlp::learning_rate));
+        torch::manual_seed(bench::mlp::shuffle_seed);
+    }
+
+    std::vector<double> run(std::size_t max_batches) override {
+        const long m = X_.size(0), b = long(bench::mlp::batch_size);
+        const auto order = shuffle_ ? torch::randperm(m, torch::kLong) : torch::arange(m, torch::kLong);
+        std::vector<double> losses;
+        losses.reserve(std::size_t((m + b - 1) / b));
+        for (long start = 0; start < m && losses.size() < max_batches; start += b) {
+            const auto idx = order.slice(0, start, std::min(start + b, m));
+            const auto xb = X_.index_select(0, idx);
+            const auto yb = y_.index_select(0, idx);
+            auto logits = l3_(torch::relu(l2_(torch::relu(l1_(xb)))));
+            auto loss = torch::nn::functional::cross_entropy(logits, yb);
+            opt_->zero_grad();
+            loss.backward();
+            opt_->step();
+            losses.push_back(loss.item<double>());
+        }
+        return losses;
+    }
+
+private:
+    torch::Tensor X_, y_;
+    torch::nn::Linear l1_, l2_, l3_;
+    std::unique_ptr<torch::optim::Adam> opt_;
+    bool shuffle_;
+};
+
+/// Relative tolerance on the costs (losses) checked against xgrad's: the
+/// two sum in different orders (and in the MLP, Adam's division by √ŝ + ε
+/// amplifies the rounding of gradients near 0). The values printed below
+/// agree to all 10 decimals in float64 and within about 1e-7 relative in
+/// float32, so the check asks for the digits printed: 1e-9 in float64, 1e-6
+/// (6 significant digits) in float32; a wrong step differs in the first digits.
+template <class T>
+constexpr double tolerance = sizeof(T) == 8 ? 1e-9 : 1e-6;
+
+template <class T>
+bool agree(double got, double want) {
+    return std::fabs(got - want) <= tolerance<T> * std::max(1.0, std::fabs(want));
+}
+
+/// Checks that LibTorch's cost after 5 steps is xgrad's, then registers a
+/// step of each. False when they disagree.
+template <class T>
+bool register_size(const bench::Size& s) {
+    double ref = 0;
+    bool ok = true;
     for (const char* v : {"xgrad", "libtorch"}) {
         auto make = [v](const bench::Problem<T>& p) -> std::unique_ptr<bench::Step<T>> {
             if (!std::strcmp(v, "xgrad")) return bench::make_xgrad(p);
@@ -66,7 +144,11 @@ void register_size(const bench::Size& s) {
             auto st = make(p);
             double cost = 0;
             for (int k = 0; k < 5; ++k) cost = st->step();
-            std::fprintf(stderr, "%s %s %-8s cost after 5 steps %.10f\n", s.name, type_name<T>(), v, cost);
+            if (!std::strcmp(v, "xgrad")) ref = cost;
+            const bool good = agree<T>(cost, ref);
+            ok = ok && good;
+            std::fprintf(stderr, "%s %s %-8s cost after 5 steps %.10f%s\n", s.name, type_name<T>(), v, cost,
+                         good ? "" : "  <-- DIFFERS");
         }
         const std::string name = std::string("step/") + s.name + "/" + type_name<T>() + "/" + v;
         benchmark::RegisterBenchmark(name.c_str(), [s, make](benchmark::State& state) {
@@ -75,23 +157,73 @@ void register_size(const bench::Size& s) {
             for (auto _ : state) benchmark::DoNotOptimize(st->step());
         })->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(s.m * s.n1 >= 1000000 ? 1.0 : 0.2);
     }
+    return ok;
+}
+
+/// Checks that LibTorch's losses of the first batches (in order) are xgrad's,
+/// then registers one epoch of each. False when they disagree.
+template <class T>
+bool register_mlp(std::size_t m) {
+    const bench::mlp::Data<T> check(bench::mlp::check_batches * bench::mlp::batch_size);
+    const auto ref = bench::mlp::make_xgrad(check, false)->run(bench::mlp::check_batches);
+    const auto got = TorchMlp<T>(check, false).run(bench::mlp::check_batches);
+    bool ok = got.size() == ref.size();
+    for (std::size_t k = 0; ok && k < ref.size(); ++k)
+        ok = agree<T>(got[k], ref[k]);
+    for (const auto* v : {&ref, &got}) {
+        std::fprintf(stderr, "mlp %s %-8s losses of the first %zu batches:", type_name<T>(),
+                     v == &ref ? "xgrad" : "libtorch", v->size());
+        for (double l : *v) std::fprintf(stderr, " %.10f", l);
+        std::fprintf(stderr, "%s\n", v == &got && !ok ? "  <-- DIFFERS" : "");
+    }
+    for (const char* v : {"xgrad", "libtorch"}) {
+        const std::string name = std::string("mlp/") + type_name<T>() + "/" + v;
+        const double last = ref.back();
+        benchmark::RegisterBenchmark(name.c_str(), [v, m, last](benchmark::State& st) {
+            static const bench::mlp::Data<T> data(m);
+            std::unique_ptr<bench::mlp::Trainer> t;
+            if (!std::strcmp(v, "xgrad")) t = bench::mlp::make_xgrad(data, true);
+            else t = std::make_unique<TorchMlp<T>>(data, true);
+            for (auto _ : st) benchmark::DoNotOptimize(t->run());
+            st.counters["loss_check"] = last;
+            st.counters["examples"] = double(m);
+        })->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.1);
+    }
+    return ok;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string sizes = "S,M,L";
+    std::size_t m = bench::mlp::examples;
+    bool mlp = true;
     std::vector<char*> args;
     for (int i = 0; i < argc; ++i) {
         if (!std::strncmp(argv[i], "--sizes=", 8)) sizes = argv[i] + 8;
+        else if (!std::strncmp(argv[i], "--examples=", 11)) m = std::strtoul(argv[i] + 11, nullptr, 10);
+        else if (!std::strcmp(argv[i], "--no-mlp")) mlp = false;
         else args.push_back(argv[i]);
+    }
+    if (m < bench::mlp::batch_size) {
+        std::fprintf(stderr, "--examples must be at least one batch (%zu)\n", bench::mlp::batch_size);
+        return 2;
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
+    bool ok = true;
     for (const bench::Size& s : bench::sizes) {
         if (sizes.find(s.name) == std::string::npos) continue;
-        register_size<double>(s);
-        register_size<float>(s);
+        ok = register_size<double>(s) && ok;
+        ok = register_size<float>(s) && ok;
+    }
+    if (mlp) {
+        ok = register_mlp<double>(m) && ok;
+        ok = register_mlp<float>(m) && ok;
+    }
+    if (!ok) {
+        std::fprintf(stderr, "LibTorch and xgrad disagree: not timing a wrong step\n");
+        return 1;
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -1,6 +1,6 @@
 // Runs N training steps of one variant, for profilers (perf, callgrind,
 // heaptrack) that should see nothing else:
-//   build/bench/profile_step xgrad|hand_xtensor|floor S|M|L float64|float32 [N]
+//   build/bench/profile_step xgrad|hand_xtensor|floor|floor_vec S|M|L float64|float32 [N]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +17,7 @@ int run(const std::string& variant, const bench::Size& s, int n) {
     if (variant == "xgrad") step = bench::make_xgrad(p);
     else if (variant == "hand_xtensor") step = bench::make_hand_xtensor(p);
     else if (variant == "floor") step = bench::make_floor(p);
+    else if (variant == "floor_vec") step = bench::make_floor_vec(p);
     else return std::fprintf(stderr, "unknown variant %s\n", variant.c_str()), 2;
     double cost = 0;
     for (int k = 0; k < n; ++k) cost = step->step();
@@ -28,7 +29,7 @@ int run(const std::string& variant, const bench::Size& s, int n) {
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: %s xgrad|hand_xtensor|floor S|M|L float64|float32 [steps]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s xgrad|hand_xtensor|floor|floor_vec S|M|L float64|float32 [steps]\n", argv[0]);
         return 2;
     }
     const int n = argc > 4 ? std::atoi(argv[4]) : 10;

@@ -1,12 +1,30 @@
 // The practical floor: raw cblas calls into preallocated buffers and fused
 // elementwise loops — bias add + tanh in one pass; bias + σ + cost + dZ2 + db2
 // in one pass; (W2ᵀ·dZ2) ⊙ (1 − A1²) + db1 in one pass; updates in place.
+//
+// Compiled twice (bench/meson.build):
+//   make_floor      with the build's flags: scalar calls of tanh, exp, log1p;
+//   make_floor_vec  with -march=native -ffast-math and BENCH_FLOOR_VEC defined:
+//                   GCC vectorises the elementwise loops, calling glibc's
+//                   libmvec for tanh, exp and log1p (and reassociates the
+//                   sums) — the floor of this machine for the same step.
+// -ffast-math is given to the compilation of this file only, never to the
+// link, so the program does not get crtfastmath's flush-to-zero mode.
 #include <cblas.h>
 
 #include <cmath>
 #include <vector>
 
 #include "two_layer_step.hpp"
+
+#ifdef BENCH_FLOOR_VEC
+#ifndef __FAST_MATH__
+#error "the vectorised floor is compiled with -ffast-math (bench/meson.build)"
+#endif
+#define BENCH_MAKE_FLOOR make_floor_vec
+#else
+#define BENCH_MAKE_FLOOR make_floor
+#endif
 
 namespace bench {
 namespace {
@@ -105,11 +123,11 @@ private:
 }  // namespace
 
 template <class T>
-std::unique_ptr<Step<T>> make_floor(const Problem<T>& p) {
+std::unique_ptr<Step<T>> BENCH_MAKE_FLOOR(const Problem<T>& p) {
     return std::make_unique<FloorStep<T>>(p);
 }
 
-template std::unique_ptr<Step<float>> make_floor(const Problem<float>&);
-template std::unique_ptr<Step<double>> make_floor(const Problem<double>&);
+template std::unique_ptr<Step<float>> BENCH_MAKE_FLOOR(const Problem<float>&);
+template std::unique_ptr<Step<double>> BENCH_MAKE_FLOOR(const Problem<double>&);
 
 }  // namespace bench

@@ -1,5 +1,5 @@
-// The training step under test, three ways: xgrad, hand-written xtensor, and
-// the raw-cblas floor. Each variant owns its buffers, starts from the same
+// The training step under test, four ways: xgrad, hand-written xtensor, and
+// the raw-cblas floor, scalar and vectorised (bench/step_floor.cpp). Each variant owns its buffers, starts from the same
 // data and initial parameters, and performs one full step per call:
 // forward (with the cost), backward, gradient-descent update.
 //
@@ -72,5 +72,8 @@ template <class T>
 std::unique_ptr<Step<T>> make_hand_xtensor(const Problem<T>& p);
 template <class T>
 std::unique_ptr<Step<T>> make_floor(const Problem<T>& p);
+/// The floor compiled with -march=native -ffast-math (vectorised tanh/exp/log1p).
+template <class T>
+std::unique_ptr<Step<T>> make_floor_vec(const Problem<T>& p);
 
 }  // namespace bench
