@@ -8,20 +8,30 @@
 #include <utility>
 #include <vector>
 
+#include "reshape_keeping.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::detail {
 
-/// out = [A(:, cols[0]) … A(:, cols[n−1])], n_rows(A) × n; out is resized
-/// only when its shape differs, so a loop over equal-sized batches reuses it.
+/// out = [A(:, cols[0]) … A(:, cols[n−1])], n_rows(A) × n. out takes its
+/// shape through reshape_keeping with `spare`: a loop over batches of one
+/// size reuses out, and batches alternating between two sizes (the full
+/// ones and the smaller last one) swap two buffers without allocating.
 template <class T>
-void gather_columns(const Matrix<T>& A, const std::size_t* cols, std::size_t n, Matrix<T>& out) {
+void gather_columns(const Matrix<T>& A, const std::size_t* cols, std::size_t n, Matrix<T>& out, Matrix<T>& spare) {
     const std::size_t rows = A.shape()[0];
-    ensure_shape(out, Shape{rows, n});
+    reshape_keeping(out, spare, Shape{rows, n});
     for (std::size_t r = 0; r < rows; ++r) {
         for (std::size_t j = 0; j < n; ++j) out(r, j) = A(r, cols[j]);
     }
+}
+
+/// The same into a matrix of its own (out is resized when its shape differs).
+template <class T>
+void gather_columns(const Matrix<T>& A, const std::size_t* cols, std::size_t n, Matrix<T>& out) {
+    Matrix<T> unused;  // out is a fresh result or keeps its shape: no spare is made
+    gather_columns(A, cols, n, out, unused);
 }
 
 /// Input leaves named x_name and y_name holding the first b columns of X and

@@ -259,7 +259,7 @@ MiniBatches<T>::MiniBatches(const Matrix<T>& X, const Matrix<T>& Y, std::size_t 
 template <class T>
 void MiniBatches<T>::start_epoch() {
     if (shuffle_) {
-        order_ = rng_.permutation(m_);
+        rng_.permutation(m_, order_);  // into the same vector: no allocation after the first epoch
     } else if (order_.empty()) {
         order_.resize(m_);
         for (std::size_t k = 0; k < m_; ++k) order_[k] = k;
@@ -304,8 +304,8 @@ bool MiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
     std::size_t b = 0;
     const std::size_t* cols = take(b);
     if (!cols) return false;
-    detail::gather_columns(X_, cols, b, Xb);
-    detail::gather_columns(Y_, cols, b, Yb);
+    detail::gather_columns(X_, cols, b, Xb, spare_X_);
+    detail::gather_columns(Y_, cols, b, Yb, spare_Y_);
     return true;
 }
 
@@ -314,11 +314,9 @@ bool MiniBatches<T>::advance() {
     std::size_t b = 0;
     const std::size_t* cols = take(b);
     if (!cols) return false;
-    in_last_ = b < batch_;
-    Batch<T>& batch = in_last_ ? last_ : full_;
-    detail::gather_columns(X_, cols, b, batch.X);
-    detail::gather_columns(Y_, cols, b, batch.Y);
-    batch.columns.assign(cols, cols + b);
+    detail::gather_columns(X_, cols, b, current_.X, spare_X_);
+    detail::gather_columns(Y_, cols, b, current_.Y, spare_Y_);
+    current_.columns.assign(cols, cols + b);
     return true;
 }
 

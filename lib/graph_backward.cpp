@@ -47,8 +47,10 @@ void Graph<T>::make_plan(std::uint32_t loss) const {
     // first contribution to a gradient overwrites it, later ones add — unless
     // one op reads the node twice: then its first edge zeroes the buffer and
     // all of them add, whatever order the op writes in.
-    std::vector<char> written(n, 0);
-    std::vector<std::uint32_t> count(n + 1, 0);
+    std::vector<char>& written = im.plan_written;
+    std::vector<std::uint32_t>& count = im.plan_count;
+    written.assign(n, 0);
+    count.assign(n + 1, 0);
     for (std::uint32_t id = loss + 1; id-- > 0;) {
         const Node& c = nodes[id];
         if (!p.reach[id] || c.kind != NodeKind::op) continue;
@@ -154,9 +156,14 @@ void Graph<T>::prepare_gradients(const BackwardPlan& plan, GradMode mode) {
         Node& a = im.nodes[id];
         Matrix<T>& g = grad_ref(a);
         if (shape_of(g) != a.shape) {
-            // A new shape (first sweep, or a reshaped parameter): whatever the
-            // old buffer held is not a gradient of this value.
-            g.resize({a.shape.rows, a.shape.cols});
+            // A new shape (first sweep, a new batch size, or a reshaped
+            // parameter): whatever the buffer held is not a gradient of this
+            // value. A node's own buffer keeps its other shape's allocation.
+            if (a.kind == NodeKind::parameter) {
+                g.resize({a.shape.rows, a.shape.cols});
+            } else {
+                a.reshape_grad(a.shape);
+            }
             std::fill(g.begin(), g.end(), T(0));
         }
     }
@@ -245,9 +252,7 @@ void Graph<T>::do_pass_through(std::uint32_t id, std::size_t j, T s) {
 template <class T>
 void Graph<T>::prepare_sink(std::uint32_t id, std::size_t j) {
     Node& n = impl_->nodes[id];
-    if (n.bscratch.size() < n.inputs.size()) n.bscratch.resize(n.inputs.size());
-    ensure_shape(n.bscratch[j], n.shape);
-    impl_->sinks[j] = GradSink<T>{view(n.bscratch[j]), false};
+    impl_->sinks[j] = GradSink<T>{view(n.reshape_bscratch(j, n.shape)), false};
 }
 
 template <class T>

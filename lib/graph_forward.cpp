@@ -25,12 +25,7 @@ void Graph<T>::run_forward(std::uint32_t id) {
 
 template <class T>
 Matrix<T>& Graph<T>::scratch_matrix(std::uint32_t id, std::size_t k, Shape s) {
-    Node& n = impl_->nodes[id];
-    if (!n.scratch) n.scratch = std::make_unique<std::deque<Matrix<T>>>();
-    if (n.scratch->size() <= k) n.scratch->resize(k + 1);
-    Matrix<T>& m = (*n.scratch)[k];
-    ensure_shape(m, s);
-    return m;
+    return impl_->nodes[id].reshape_scratch(k, s);
 }
 
 template <class T>
@@ -52,11 +47,10 @@ void Graph<T>::set_value(Var<T> input, const Matrix<T>& value) {
                          "): only input leaves take new values; update a Parameter through its value()");
     }
     check_not_empty_value(shape_of(value), n.name);
-    if (shape_of(value) == shape_of(n.value)) {
-        std::copy(value.begin(), value.end(), n.value.begin());  // same shape: reuse the buffer
-    } else {
-        n.value = value;
-    }
+    // The same shape is copied into the buffer; a new one swaps in the
+    // buffer the leaf had for it before, if any (lib/reshape_keeping.hpp).
+    n.reshape_value(shape_of(value));
+    std::copy(value.begin(), value.end(), n.value.begin());
     ++n.version;
     if (shape_of(value) != n.shape) impl_->shapes_dirty = true;
 }
@@ -81,9 +75,43 @@ void Graph<T>::check_leaf_shapes() {
 
 template <class T>
 void Graph<T>::reinfer_shapes() {
-    // Infer into a side table first: on a ShapeError the graph keeps its shapes.
+    // Infer into a side table first: on a ShapeError the graph keeps its
+    // shapes. The side table holds the shapes the nodes had before the last
+    // change: when the leaves take those shapes again (a full batch after
+    // the smaller last one), it is the answer already, and nothing is
+    // inferred or allocated (an op's shape depends on its input shapes only).
+    Impl& im = *impl_;
+    const std::size_t count = im.nodes.size();
+    std::vector<Shape>& shapes = im.shapes_before;
+    bool known = shapes.size() == count;
+    for (std::size_t k = 0; known && k < im.leaves.size(); ++k) {
+        const std::uint32_t id = im.leaves[k];
+        known = shapes[id] == shape_of(value_ref(im.nodes[id]));
+    }
+    if (!known) {
+        try {
+            infer_shapes(shapes);
+        } catch (...) {
+            shapes.clear();  // not a table of any leaf shapes
+            throw;
+        }
+    }
+    // The new shapes in, the current ones kept for the next change back;
+    // then the buffers follow (each keeping its other shape's allocation).
+    for (std::uint32_t id = 0; id < count; ++id) std::swap(im.nodes[id].shape, shapes[id]);
+    im.shapes_dirty = true;  // until every buffer has its shape
+    im.plan_valid = false;   // gradient sharing depends on shapes
+    for (std::uint32_t id = 0; id < count; ++id) {
+        Node& n = im.nodes[id];
+        if (n.kind == NodeKind::op) n.reshape_value(n.shape);
+    }
+    im.shapes_dirty = false;
+}
+
+template <class T>
+void Graph<T>::infer_shapes(std::vector<Shape>& shapes) const {
     const std::size_t count = impl_->nodes.size();
-    std::vector<Shape> shapes(count);
+    shapes.resize(count);
     for (std::uint32_t id = 0; id < count; ++id) {
         const Node& n = impl_->nodes[id];
         if (n.kind != NodeKind::op) {
@@ -108,13 +136,6 @@ void Graph<T>::reinfer_shapes() {
         }
         checked_size(shapes[id], sizeof(T), label(id));
     }
-    for (std::uint32_t id = 0; id < count; ++id) {
-        Node& n = impl_->nodes[id];
-        n.shape = shapes[id];
-        if (n.kind == NodeKind::op) ensure_shape(n.value, n.shape);
-    }
-    impl_->shapes_dirty = false;
-    impl_->plan_valid = false;  // gradient sharing depends on shapes
 }
 
 template <class T>
@@ -214,6 +235,7 @@ bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
     template void Graph<T>::check_not_empty_value(Shape, const std::string&) const;  \
     template void Graph<T>::check_leaf_shapes();                                     \
     template void Graph<T>::reinfer_shapes();                                        \
+    template void Graph<T>::infer_shapes(std::vector<Shape>&) const;                 \
     template void Graph<T>::forward();                                               \
     template void Graph<T>::accept_changed_leaves();                                 \
     template void Graph<T>::check_leaves_current(const BackwardPlan&) const;         \

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "reshape_keeping.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/plan.hpp"
 
@@ -36,6 +37,51 @@ struct Graph<T>::Node {
     std::uint64_t grad_epoch = 0;     // sweep that last wrote grad
     std::uint64_t version = 0;        // input leaves: bumped by set_value (parameters count their own)
     std::uint64_t seen_version = 0;   // leaves: the version the node values were last computed from
+
+    // The allocations of the node's own buffers before their last change of
+    // shape (lib/reshape_keeping.hpp): alternating between two batch sizes
+    // swaps them back instead of reallocating. Made on the first change of
+    // shape of a buffer that had one, so a node whose shapes never change
+    // pays one null pointer.
+    struct Spares {
+        Matrix<T> value;
+        Matrix<T> grad;
+        std::vector<Matrix<T>> scratch;   // per scratch matrix k
+        std::vector<Matrix<T>> bscratch;  // per input j
+    };
+    std::unique_ptr<Spares> spares;
+
+    Spares& spare() {
+        if (!spares) spares = std::make_unique<Spares>();
+        return *spares;
+    }
+    // The value (of an input or op node) takes shape s.
+    void reshape_value(Shape s) {
+        detail::reshape_keeping(value, [this]() -> Matrix<T>& { return spare().value; }, s);
+    }
+    // The node's own gradient buffer (not a parameter's) takes shape s.
+    void reshape_grad(Shape s) {
+        detail::reshape_keeping(grad, [this]() -> Matrix<T>& { return spare().grad; }, s);
+    }
+    // Scratch matrix k takes shape s (made on the op's first request; a
+    // deque, so references stay valid as it grows).
+    Matrix<T>& reshape_scratch(std::size_t k, Shape s) {
+        if (!scratch) scratch = std::make_unique<std::deque<Matrix<T>>>();
+        if (scratch->size() <= k) scratch->resize(k + 1);
+        Matrix<T>& m = (*scratch)[k];
+        detail::reshape_keeping(m, [this, k]() -> Matrix<T>& { return spare_at(spare().scratch, k); }, s);
+        return m;
+    }
+    // The buffer of input j's gradient before un-broadcasting takes shape s.
+    Matrix<T>& reshape_bscratch(std::size_t j, Shape s) {
+        if (bscratch.size() < inputs.size()) bscratch.resize(inputs.size());
+        detail::reshape_keeping(bscratch[j], [this, j]() -> Matrix<T>& { return spare_at(spare().bscratch, j); }, s);
+        return bscratch[j];
+    }
+    static Matrix<T>& spare_at(std::vector<Matrix<T>>& v, std::size_t k) {
+        if (v.size() <= k) v.resize(k + 1);
+        return v[k];
+    }
 };
 
 template <class T>
@@ -57,6 +103,12 @@ struct Graph<T>::Impl {
     BackwardPlan plan;
     bool plan_valid = false;
     std::uint64_t epoch = 0;
+    // The node shapes before the last re-inference (reinfer_shapes), or
+    // empty: the answer when the leaves take those shapes again.
+    std::vector<Shape> shapes_before;
+    // make_plan's working arrays, kept so that re-planning allocates nothing.
+    std::vector<char> plan_written;
+    std::vector<std::uint32_t> plan_count;
     bool shapes_dirty = false;
     bool check_numerics = false;
     bool forward_incomplete = false;  // the last forward() threw part-way

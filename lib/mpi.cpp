@@ -204,16 +204,16 @@ bool ShardedMiniBatches<T>::take() {
 template <class T>
 bool ShardedMiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
     if (!take()) return false;
-    detail::gather_columns(X_, mine_.data(), mine_.size(), Xb);
-    detail::gather_columns(Y_, mine_.data(), mine_.size(), Yb);
+    detail::gather_columns(X_, mine_.data(), mine_.size(), Xb, spare_X_);
+    detail::gather_columns(Y_, mine_.data(), mine_.size(), Yb, spare_Y_);
     return true;
 }
 
 template <class T>
 bool ShardedMiniBatches<T>::advance() {
     if (!take()) return false;
-    detail::gather_columns(X_, mine_.data(), mine_.size(), batch_.X);
-    detail::gather_columns(Y_, mine_.data(), mine_.size(), batch_.Y);
+    detail::gather_columns(X_, mine_.data(), mine_.size(), batch_.X, spare_X_);
+    detail::gather_columns(Y_, mine_.data(), mine_.size(), batch_.Y, spare_Y_);
     batch_.columns.resize(mine_.size());
     for (std::size_t j = 0; j < mine_.size(); ++j) batch_.columns[j] = shard_.begin + mine_[j];
     return true;

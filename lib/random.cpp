@@ -52,10 +52,16 @@ std::uint64_t Rng::interval(std::uint64_t max) {
 
 // Fisher–Yates from the back, as numpy's shuffle of a 1-D array.
 std::vector<std::size_t> Rng::permutation(std::size_t n) {
-    std::vector<std::size_t> p(n);
+    std::vector<std::size_t> p;
+    permutation(n, p);
+    return p;
+}
+
+// numpy's shuffle of 0 … n−1: for i = n−1 … 1, swap p[i] with p[interval(i)].
+void Rng::permutation(std::size_t n, std::vector<std::size_t>& p) {
+    p.resize(n);
     std::iota(p.begin(), p.end(), std::size_t(0));
     for (std::size_t i = n; i-- > 1;) std::swap(p[i], p[interval(i)]);
-    return p;
 }
 
 template <class T>

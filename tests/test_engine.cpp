@@ -2,6 +2,7 @@
 // across graphs, names, formulas.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <random>
 #include <utility>
 
@@ -355,4 +356,70 @@ TEST_CASE("absurd sizes are a ShapeError before anything is allocated") {
     CHECK(xg::checked_size({3, 4}, 8, "x") == 12);
     CHECK_THROWS_AS(xg::checked_size({std::size_t(1) << 62, 4}, 1, "x"), xg::ShapeError);
     CHECK_THROWS_AS(xg::checked_size({std::size_t(1) << 31, std::size_t(1) << 31}, 8, "x"), xg::ShapeError);
+}
+
+namespace {
+
+/// A small net whose every kind of buffer changes with the batch size m:
+/// input values and (requires_grad) gradient, op values and gradients, a
+/// broadcast sink (s · A with s 1 × 1) and the scratch of the softmax loss.
+struct BatchNet {
+    xg::Parameter<double> W, b, s, V;
+    xg::Graph<double> g;
+    xg::Var<double> X, Y, J;
+    BatchNet(const xg::Parameter<double>& W_, const xg::Parameter<double>& b_, const xg::Parameter<double>& s_,
+             const xg::Parameter<double>& V_, const Matrix<double>& x, const Matrix<double>& y)
+        : W(W_), b(b_), s(s_), V(V_) {
+        X = g.input(x, "X", /*requires_grad=*/true);
+        Y = g.input(y, "Y");
+        auto A = g.parameter(s) * tanh(matmul(g.parameter(W), X) + g.parameter(b));
+        J = softmax_cross_entropy(matmul(g.parameter(V), A), Y);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a graph alternating between two batch sizes computes what a fresh graph computes, in its first buffers") {
+    std::mt19937_64 rng(31);
+    const xg::Parameter<double> W(randn(4, 3, rng), "W"), b(randn(4, 1, rng), "b"), s(Matrix<double>{{0.7}}, "s"),
+        V(randn(3, 4, rng), "V");
+    const std::size_t sizes[] = {5, 2, 5, 2, 5, 2};
+    auto batch = [&](std::size_t m) {
+        Matrix<double> y({1, m});
+        for (std::size_t j = 0; j < m; ++j) y(0, j) = double(j % 3);
+        return std::pair<Matrix<double>, Matrix<double>>(randn(3, m, rng), y);
+    };
+    auto [x0, y0] = batch(5);
+    BatchNet net(W, b, s, V, x0, y0);
+    const Matrix<double>* value_object = &net.X.value();
+    std::map<std::size_t, std::pair<const double*, const double*>> buffers;  // per m: X's value and gradient
+    for (std::size_t m : sizes) {
+        CAPTURE(m);
+        auto [x, y] = batch(m);
+        net.g.set_value(net.X, x);
+        net.g.set_value(net.Y, y);
+        net.g.forward();
+        net.g.backward(net.J);
+        // What a graph built on this batch computes.
+        const xg::Parameter<double> W2(W.value(), "W"), b2(b.value(), "b"), s2(s.value(), "s"), V2(V.value(), "V");
+        BatchNet fresh(W2, b2, s2, V2, x, y);
+        fresh.g.backward(fresh.J);
+        CHECK(net.J.value()(0, 0) == doctest::Approx(fresh.J.value()(0, 0)).epsilon(1e-14));
+        CHECK(net.X.value() == x);
+        CHECK(xt::allclose(net.X.grad(), fresh.X.grad(), 1e-13, 1e-15));
+        CHECK(xt::allclose(W.grad(), W2.grad(), 1e-13, 1e-15));
+        CHECK(xt::allclose(b.grad(), b2.grad(), 1e-13, 1e-15));
+        CHECK(xt::allclose(s.grad(), s2.grad(), 1e-13, 1e-15));
+        CHECK(xt::allclose(V.grad(), V2.grad(), 1e-13, 1e-15));
+        // The Matrix a reference points to stays; its buffer is the one this
+        // size had the first time (swapped back, not reallocated).
+        CHECK(&net.X.value() == value_object);
+        const std::pair<const double*, const double*> now{net.X.value().data(), net.X.grad().data()};
+        if (buffers.count(m)) {
+            CHECK(buffers[m] == now);
+        } else {
+            buffers[m] = now;
+        }
+    }
+    CHECK(buffers[5].first != buffers[2].first);
 }

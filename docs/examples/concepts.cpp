@@ -165,13 +165,29 @@ void buffers_section() {
     std::printf("after 100 steps, the same buffers: A1 %s, dZ1 %s, X %s\n", value == net.A1.value().data() ? "yes" : "no",
                 grad == net.Z1.grad().data() ? "yes" : "no", data == X.value().data() ? "yes" : "no");
 
-    // A new shape needs new buffers: made once, then kept in turn.
+    // A new shape needs new buffers; each buffer keeps the one it had.
     const xg::Matrix<double> half = xt::view(flower.X, xt::all(), xt::range(0, 200));
+    const xg::Matrix<double> half_y = xt::view(flower.Y, xt::all(), xt::range(0, 200));
     g.set_value(X, half);
-    g.set_value(Y, xg::Matrix<double>(xt::view(flower.Y, xt::all(), xt::range(0, 200))));
+    g.set_value(Y, half_y);
     g.forward();
+    g.backward(J);
     std::printf("with 200 examples: A1 is [%s], a new buffer: %s\n", to_string(net.A1.shape()).c_str(),
                 value != net.A1.value().data() ? "yes" : "no");
+    const double* value_200 = net.A1.value().data();
+
+    // Back to 400 examples, and to 200 again: the kept buffers swap back in.
+    g.set_value(X, flower.X);
+    g.set_value(Y, flower.Y);
+    g.forward();
+    g.backward(J);
+    std::printf("back to 400, the first buffers again: A1 %s, dZ1 %s, X %s\n",
+                value == net.A1.value().data() ? "yes" : "no", grad == net.Z1.grad().data() ? "yes" : "no",
+                data == X.value().data() ? "yes" : "no");
+    g.set_value(X, half);
+    g.set_value(Y, half_y);
+    g.forward();
+    std::printf("200 again: A1's 200-example buffer again: %s\n", value_200 == net.A1.value().data() ? "yes" : "no");
 }
 
 void broadcast_section() {

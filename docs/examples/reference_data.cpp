@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -38,6 +39,12 @@ void random_section() {
     xg::Rng rng2(2);
     const xg::Matrix<double> W = xg::randn<double>(2, 3, rng2, 0.01);
     std::printf("W(0, 0) = %.10f, W(1, 2) = %.10f\n", W(0, 0), W(1, 2));
+
+    // The same ordering into a vector of one's own, reused from call to call.
+    xg::Rng a(3), b(3);
+    std::vector<std::size_t> order;
+    b.permutation(7, order);
+    std::printf("permutation(7, order) = permutation(7): %s\n", order == a.permutation(7) ? "yes" : "no");
 }
 
 void data_section() {

@@ -205,9 +205,13 @@ public:
     /// a loop over a range left early): finish it with next() first.
     EpochRange<MiniBatches> next_epoch();
 
-    /// Copy the next batch's columns into Xb (n_x × b) and Yb (n_y × b),
-    /// resizing them only when b changes, and return true; at the end of an
-    /// epoch return false without copying, and start the next epoch.
+    /// Copy the next batch's columns into Xb (n_x × b) and Yb (n_y × b) and
+    /// return true; at the end of an epoch return false without copying, and
+    /// start the next epoch. Xb and Yb keep their buffers while b stays the
+    /// same; when b changes, each swaps its buffer with a spare the
+    /// MiniBatches keeps (one for X, one for Y), so that alternating between
+    /// the full batch size and the last one allocates only the first time
+    /// each size is seen (Xb.data() then moves, as with a resize).
     /// The step under next_epoch(), for loops that are not an epoch at a
     /// time. Never call it to get a batch to build a graph on: that batch is
     /// consumed, and the epoch's loop would skip it (inputs() makes the leaves).
@@ -235,13 +239,16 @@ private:
     Rng rng_;
     std::vector<std::size_t> order_;
     std::size_t pos_ = 0, epoch_ = 0;
-    Batch<T> full_, last_;  // a full batch and the smaller last one: neither buffer is resized
-    bool in_last_ = false;  // the current batch is last_
+    Batch<T> current_;  // the batch next_epoch()'s loop sees
+    // The allocations of the other batch size (a full batch's, or the last
+    // one's), swapped back in when that size comes round again: by the
+    // batches of next_epoch() and the matrices given to next() alike.
+    Matrix<T> spare_X_, spare_Y_;
 
     void start_epoch();
     const std::size_t* take(std::size_t& b);  // the next batch's b columns, or nullptr: the epoch ends
     bool advance();
-    const Batch<T>& current() const { return in_last_ ? last_ : full_; }
+    const Batch<T>& current() const { return current_; }
 };
 
 extern template class MiniBatches<float>;

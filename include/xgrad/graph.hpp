@@ -12,7 +12,11 @@
 // current leaf values; backward(loss) runs one reverse sweep.
 //
 // Buffers are allocated when a shape is first seen and reused afterwards:
-// replaying a step with unchanged shapes allocates nothing.
+// replaying a step with unchanged shapes allocates nothing. A buffer whose
+// shape changes keeps the allocation of its previous shape beside it and
+// swaps it back when that shape returns, so alternating two shapes (full
+// mini-batches and the smaller last one) allocates nothing once both have
+// been seen; the price is that both shapes' buffers are kept.
 #pragma once
 
 #include <cstdint>
@@ -100,10 +104,15 @@ public:
     /// True unless empty.
     explicit operator bool() const { return g_ != nullptr; }
 
-    /// The node's value (as of its build or the last forward()).
+    /// The node's value (as of its build or the last forward()). The
+    /// reference stays valid while the graph lives and shows the current
+    /// value, also after a forward() on a new shape; a pointer to its
+    /// entries (data()) holds only while the shape stays.
     const Matrix<T>& value() const;
     /// ∂loss/∂node from the last backward(loss). Throws GraphError if that
-    /// sweep did not reach this node.
+    /// sweep did not reach this node. Take the reference again after each
+    /// backward(): a sweep from another loss, or on new shapes, may keep the
+    /// gradient in another node's buffer (shared buffers).
     const Matrix<T>& grad() const;
     Shape shape() const;
     /// The user-given name, or a generated one ("t7").
@@ -154,7 +163,10 @@ public:
     // ---- running -------------------------------------------------------
     /// Replace the value of an input leaf (new data). A new shape is allowed;
     /// the next forward() re-infers every shape (ShapeError if the graph no
-    /// longer fits, leaving the graph as it was).
+    /// longer fits, leaving the graph as it was). The same shape is copied
+    /// into the leaf's buffer; a new one gets a new buffer and the old one
+    /// is kept aside, to be swapped back in when the leaf (and, through
+    /// forward() and backward(), every node) takes that shape again.
     void set_value(Var<T> input, const Matrix<T>& value);
     /// Recompute every node from the current leaf values. If it throws (a
     /// ValueError from an op, say), backward() refuses to run until a
@@ -246,6 +258,7 @@ private:
     void check_not_empty_value(Shape s, const std::string& name) const;
     void check_leaves_current(const BackwardPlan& plan) const;
     void reinfer_shapes();
+    void infer_shapes(std::vector<Shape>& shapes) const;
     void make_plan(std::uint32_t loss) const;
     void prepare_gradients(const BackwardPlan& plan, GradMode mode);
     void visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode);

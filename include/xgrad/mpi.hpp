@@ -165,7 +165,11 @@ public:
     EpochRange<ShardedMiniBatches> next_epoch();
 
     /// This rank's columns of the next batch into Xb (n_x × b_r) and Yb
-    /// (n_y × b_r), b_r ≥ 0, resized only when b_r changes; returns true.
+    /// (n_y × b_r), b_r ≥ 0; returns true. When b_r changes, each swaps its
+    /// buffer with a spare kept here that holds the previous size's, as
+    /// MiniBatches::next does: parts alternating between two sizes allocate
+    /// only the first time each is seen (with shuffling, b_r varies from
+    /// batch to batch; a size that is neither of the last two is allocated).
     /// At the end of an epoch returns false (on every rank alike) and starts
     /// the next epoch. The step under next_epoch(); never call it to get a
     /// batch to build a graph on (inputs() makes the leaves).
@@ -190,6 +194,9 @@ private:
     Matrix<double> batch_index_, unused_;
     std::vector<std::size_t> mine_;  // this rank's part of the batch: local column indices
     Batch<T> batch_;
+    // The allocations of the part's previous size, swapped back in when
+    // that size comes round again (for batch_ and the matrices given to next()).
+    Matrix<T> spare_X_, spare_Y_;
 
     bool take();  // the next batch's part into mine_; false ends the epoch
     bool advance();

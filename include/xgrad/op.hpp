@@ -160,6 +160,9 @@ public:
     /// Short name used in messages and equations: "matmul", "tanh".
     virtual std::string name() const = 0;
     /// Output shape from the input shapes; throws ShapeError (use c.fail).
+    /// A function of the input shapes only: when the leaves take back the
+    /// shapes they had before their last change, the engine reuses the
+    /// shapes inferred then instead of calling it again.
     virtual Shape shape(const ShapeContext& c) const = 0;
     /// out = f(inputs). The output buffer has the inferred shape.
     virtual void forward(const ForwardContext<T>& c) const = 0;

@@ -33,6 +33,9 @@ public:
     std::uint64_t interval(std::uint64_t max);
     /// A random ordering of 0 … n−1 (np.random.permutation(n)).
     std::vector<std::size_t> permutation(std::size_t n);
+    /// The same ordering, from the same draws, into `out` (resized to n, so
+    /// no allocation once it has room): for a loop that shuffles each epoch.
+    void permutation(std::size_t n, std::vector<std::size_t>& out);
 
 private:
     std::mt19937 mt_;
