@@ -6,8 +6,8 @@
 // written with +, −, ×, ÷, compares, selects and integer bit moves on
 // xsimd batches only, so every lane computes the same correctly rounded
 // operations in the same order on every set: equal bits on SSE2, AVX2 and
-// AVX-512. (xsimd's own exp, log and tanh use fused multiply-adds where the
-// set has them, and so differ in the last bit between sets.)
+// AVX-512. (xsimd's own exp, log and tanh call its fma, fused on the FMA
+// sets, and so differ in the last bit between sse2 and fma3<avx2>.)
 #include <cstddef>
 #include <cstdint>
 #include <limits>
