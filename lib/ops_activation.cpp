@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops_common.hpp"
+#include "vmath.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -17,7 +18,7 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = stable_sigmoid(x[k]);
+        vsigmoid(x.data, y.data, x.size());
     }
 
     void backward(BackwardContext<T>& c) const override {
@@ -40,7 +41,7 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = std::tanh(x[k]);
+        vtanh(x.data, y.data, x.size());
     }
 
     void backward(BackwardContext<T>& c) const override {
@@ -122,14 +123,14 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) {
-            y[k] = max0(x[k]) + std::log1p(std::exp(-std::fabs(x[k])));
-        }
+        vsoftplus(x.data, y.data, x.size());
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * stable_sigmoid(x[k]); });
+        T* s = c.scratch(0, x.shape()).data();  // σ(X)
+        vsigmoid(x.data, s, x.size());
+        c.grad(0).store([&](std::size_t k) { return g[k] * s[k]; });
     }
 
     sym::Expr formula() const override {

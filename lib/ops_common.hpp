@@ -32,14 +32,6 @@ public:
     }
 };
 
-/// σ(x), evaluated without overflow for any finite x; σ(NaN) = NaN.
-template <class T>
-inline T stable_sigmoid(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);  // x < 0, or NaN (then e is NaN too)
-    return e / (T(1) + e);
-}
-
 // The kinks of relu, leaky_relu, abs and softplus, written so that a NaN
 // stays NaN (a comparison with NaN is false, so `x > 0 ? 1 : 0` would make it
 // 0). Backward kernels multiply the incoming gradient by these factors, so a

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "ops_common.hpp"
+#include "vmath.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -41,8 +42,8 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
         check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
-        double sum = 0;
-        for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::size_t n = a.size();
+        for (std::size_t k = 0; k < n; ++k) {
             if (std::isnan(a[k])) {
                 c.fail(nan_entry("probability A", a, k) +
                        " (the numeric-debug mode, g.check_numerics(true), names the node that made it)");
@@ -52,7 +53,15 @@ public:
                        " is not inside (0, 1); pass the logits (binary_cross_entropy(sigmoid(Z), Y) or "
                        "binary_cross_entropy_with_logits) for a stable loss");
             }
-            sum += double(y[k]) * std::log(double(a[k])) + (1.0 - double(y[k])) * std::log1p(-double(a[k]));
+        }
+        T* log_a = c.scratch(0, Shape{2, n}).data();  // log A, then log(1 − A)
+        T* log_1ma = log_a + n;
+        vlog(a.data, log_a, n);
+        for (std::size_t k = 0; k < n; ++k) log_1ma[k] = -a[k];
+        vlog1p(log_1ma, log_1ma, n);
+        double sum = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            sum += double(y[k]) * double(log_a[k]) + (1.0 - double(y[k])) * double(log_1ma[k]);
         }
         c.out()[0] = T(-sum / double(a.cols));
     }
@@ -109,10 +118,16 @@ public:
         } else {
             check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
         }
+        // log(1 + e^−|Z|), through the vector kernels.
+        const std::size_t n = z.size();
+        T* t = c.scratch(0, z.shape()).data();
+        for (std::size_t k = 0; k < n; ++k) t[k] = -std::fabs(z[k]);
+        vexp(t, t, n);
+        vlog1p(t, t, n);
         double sum = 0;
-        for (std::size_t k = 0; k < z.size(); ++k) {
+        for (std::size_t k = 0; k < n; ++k) {
             const double zk = z[k];
-            sum += max0(zk) - double(y[k]) * zk + std::log1p(std::exp(-std::fabs(zk)));
+            sum += max0(zk) - double(y[k]) * zk + double(t[k]);
         }
         c.out()[0] = T(sum / double(z.cols));
     }
@@ -125,7 +140,9 @@ public:
             const ConstView<T> a = c.in(0);
             dz.store([&](std::size_t k) { return (a[k] - y[k]) / m * g; });
         } else {
-            dz.store([&](std::size_t k) { return (stable_sigmoid(z[k]) - y[k]) / m * g; });
+            T* s = c.scratch(0, z.shape()).data();  // σ(Z)
+            vsigmoid(z.data, s, z.size());
+            dz.store([&](std::size_t k) { return (s[k] - y[k]) / m * g; });
         }
     }
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "ops_common.hpp"
+#include "vmath.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -31,10 +32,9 @@ void softmax_columns(ConstView<T> z, MutView<T> s, T* mx, T* sum) {
     for (std::size_t i = 0; i < R; ++i) {
         const T* row = z.data + i * C;
         T* out = s.data + i * C;
-        for (std::size_t j = 0; j < C; ++j) {
-            out[j] = std::exp(row[j] - mx[j]);
-            sum[j] += out[j];
-        }
+        for (std::size_t j = 0; j < C; ++j) out[j] = row[j] - mx[j];
+        vexp(out, out, C);
+        for (std::size_t j = 0; j < C; ++j) sum[j] += out[j];
     }
     for (std::size_t i = 0; i < R; ++i) {
         T* out = s.data + i * C;
@@ -117,7 +117,7 @@ public:
         T* mx = buf.data();
         T* lse = buf.data() + C;  // Σ e^(Z − max), then its log
         softmax_columns(z, view(s), mx, lse);
-        for (std::size_t j = 0; j < C; ++j) lse[j] = std::log(lse[j]);
+        vlog(lse, lse, C);
         // −log softmax(Z)(i, j) = (max_j − Z(i, j)) + log Σ e^(Z − max): no overflow, no log 0.
         double total = 0;
         if (indices_) {

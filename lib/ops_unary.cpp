@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ops_common.hpp"
+#include "vmath.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
@@ -38,7 +39,7 @@ class ExpOp final : public UnaryOp<T> {
 public:
     std::string name() const override { return "exp"; }
     void forward(const ForwardContext<T>& c) const override {
-        map_entries(c, [](T x) { return std::exp(x); });
+        vexp(c.in(0).data, c.out().data, c.out().size());
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> y = c.out(), g = c.dout();
@@ -55,7 +56,7 @@ public:
     std::string name() const override { return "log"; }
     void forward(const ForwardContext<T>& c) const override {
         check_domain(c, c.in(0), [](T x) { return x <= T(0); }, "is not positive");
-        map_entries(c, [](T x) { return std::log(x); });
+        vlog(c.in(0).data, c.out().data, c.out().size());
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();

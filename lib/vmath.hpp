@@ -1,0 +1,68 @@
+// Vectorised elementwise math (exp, log, log1p, tanh, sigmoid, softplus) for
+// float and double. Internal to the library.
+//
+// The kernels (vmath_kernels.cpp) are compiled once per instruction set, each
+// translation unit with its own flags; the best set the CPU supports is picked
+// once, at the first call. Every kernel uses only correctly rounded IEEE
+// operations (+, −, ×, ÷, compare, select, bit moves; no fused multiply-add),
+// in the same order on every instruction set, so the results are bit for bit
+// the same whichever kernel runs. x and y may be the same buffer.
+#pragma once
+
+#include <cstddef>
+
+namespace xg::detail {
+
+/// One type's kernels: y[k] = f(x[k]) for k < n.
+template <class T>
+struct VmathTable {
+    void (*exp)(const T* x, T* y, std::size_t n);
+    void (*log)(const T* x, T* y, std::size_t n);      // log 0 = −∞, log of x < 0 = NaN
+    void (*log1p)(const T* x, T* y, std::size_t n);    // log(1 + x)
+    void (*tanh)(const T* x, T* y, std::size_t n);
+    void (*sigmoid)(const T* x, T* y, std::size_t n);  // 1 / (1 + e^−x), stably for both signs
+    void (*softplus)(const T* x, T* y, std::size_t n); // max(x, 0) + log(1 + e^−|x|)
+};
+
+/// The kernels compiled for one instruction set.
+struct VmathKernels {
+    const char* isa;  // "sse2", "avx2", "avx512f"
+    VmathTable<float> f;
+    VmathTable<double> d;
+};
+
+/// Every compiled kernel set whose instruction set this CPU supports, best
+/// last; `count` receives their number (at least 1). For tests.
+const VmathKernels* const* vmath_supported(std::size_t& count);
+
+/// The kernel set in use: the best of vmath_supported(), chosen once.
+const VmathKernels& vmath_active();
+
+/// The active kernels for T (float or double).
+template <class T>
+const VmathTable<T>& vmath();
+
+template <>
+inline const VmathTable<float>& vmath<float>() {
+    return vmath_active().f;
+}
+template <>
+inline const VmathTable<double>& vmath<double>() {
+    return vmath_active().d;
+}
+
+// y = f(x) entry by entry, through the active kernels.
+template <class T>
+void vexp(const T* x, T* y, std::size_t n) { vmath<T>().exp(x, y, n); }
+template <class T>
+void vlog(const T* x, T* y, std::size_t n) { vmath<T>().log(x, y, n); }
+template <class T>
+void vlog1p(const T* x, T* y, std::size_t n) { vmath<T>().log1p(x, y, n); }
+template <class T>
+void vtanh(const T* x, T* y, std::size_t n) { vmath<T>().tanh(x, y, n); }
+template <class T>
+void vsigmoid(const T* x, T* y, std::size_t n) { vmath<T>().sigmoid(x, y, n); }
+template <class T>
+void vsoftplus(const T* x, T* y, std::size_t n) { vmath<T>().softplus(x, y, n); }
+
+}  // namespace xg::detail

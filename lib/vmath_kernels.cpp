@@ -1,0 +1,284 @@
+// The kernels of vmath.hpp for one instruction set. This file is compiled once
+// per set (lib/meson.build): XG_VMATH_ISA names the xsimd architecture (sse2,
+// avx2, avx512f), the matching -m flag selects it, and -ffp-contract=off keeps
+// the compiler from fusing a multiply and an add. Each function is a range
+// reduction and a polynomial or rational approximation (fdlibm, musl, Cephes)
+// written with +, −, ×, ÷, compares, selects and integer bit moves on
+// xsimd batches only, so every lane computes the same correctly rounded
+// operations in the same order on every set: equal bits on SSE2, AVX2 and
+// AVX-512. (xsimd's own exp, log and tanh call its fma, fused on the FMA
+// sets, and so differ in the last bit between sse2 and fma3<avx2>.)
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <xsimd/xsimd.hpp>
+
+#include "vmath.hpp"
+
+#ifndef XG_VMATH_ISA
+#error "XG_VMATH_ISA must name an xsimd architecture (lib/meson.build sets it)"
+#endif
+
+namespace xg::detail {
+
+namespace {
+
+using Arch = xsimd::XG_VMATH_ISA;
+template <class T>
+using B = xsimd::batch<T, Arch>;
+using BD = B<double>;
+using BF = B<float>;
+using BU64 = B<std::uint64_t>;
+using BU32 = B<std::uint32_t>;
+
+// ---- bits ------------------------------------------------------------------
+
+inline BU64 bits(BD x) { return xsimd::bitwise_cast<BU64>(x); }
+inline BU32 bits(BF x) { return xsimd::bitwise_cast<BU32>(x); }
+inline BD from_bits(BU64 u) { return xsimd::bitwise_cast<BD>(u); }
+inline BF from_bits(BU32 u) { return xsimd::bitwise_cast<BF>(u); }
+
+/// The sign bit of T and the unsigned integer of T's width.
+template <class T>
+struct Sign;
+template <>
+struct Sign<double> {
+    using U = std::uint64_t;
+    static constexpr U mask = 0x8000000000000000ull;
+};
+template <>
+struct Sign<float> {
+    using U = std::uint32_t;
+    static constexpr U mask = 0x80000000u;
+};
+
+/// |x| (clears the sign bit; NaN stays NaN).
+template <class T>
+B<T> abs_of(B<T> x) {
+    return from_bits(bits(x) & B<typename Sign<T>::U>(~Sign<T>::mask));
+}
+
+/// |a| with the sign of x (a ≥ 0 or NaN).
+template <class T>
+B<T> with_sign_of(B<T> a, B<T> x) {
+    return from_bits(bits(a) | (bits(x) & B<typename Sign<T>::U>(Sign<T>::mask)));
+}
+
+/// −|x| (sets the sign bit; xsimd's unary minus subtracts from 0 on some sets).
+template <class T>
+B<T> neg_abs(B<T> x) {
+    return from_bits(bits(x) | B<typename Sign<T>::U>(Sign<T>::mask));
+}
+
+/// y where x is a number, x itself where x is NaN: NaN in, the same NaN out,
+/// whatever the set does with NaN operands. (Only ==, <, >, <=, >= compare:
+/// xsimd's != is unordered on SSE2 and ordered on AVX.)
+template <class T>
+B<T> keep_nan(B<T> x, B<T> y) {
+    return xsimd::select(x == x, y, x);
+}
+
+template <class T>
+B<T> inf() {
+    return B<T>(std::numeric_limits<T>::infinity());
+}
+
+// ---- exp ---------------------------------------------------------------------
+
+/// 2ⁿ for integer-valued n in [−1022, 1023]: n + 1.5·2⁵² holds n in its low
+/// bits; those bits, biased, become the exponent field.
+inline BD pow2(BD n) {
+    const BD magic(0x1.8p52);
+    const BU64 k = bits(n + magic) - bits(magic);
+    return from_bits((k + BU64(1023)) << 52);
+}
+
+/// 2ⁿ for integer-valued n in [−126, 127].
+inline BF pow2(BF n) {
+    const BF magic(0x1.8p23f);
+    const BU32 k = bits(n + magic) - bits(magic);
+    return from_bits((k + BU32(127)) << 23);
+}
+
+/// eˣ = 2ᵏ e^r, k = round(x / ln 2), r = x − k ln 2 (ln 2 in two parts, fdlibm);
+/// e^r = 1 + r + r c / (2 − c), c = r − r² P(r²) (fdlibm's e_exp.c).
+inline BD exp_kernel(BD x) {
+    const BD hi(709.782712893384), lo(-745.1332191019412), magic(0x1.8p52);
+    BD xc = xsimd::select(x > hi, hi, x);  // NaN passes both
+    xc = xsimd::select(xc < lo, lo, xc);
+    const BD kd = (xc * BD(1.44269504088896338700e+00) + magic) - magic;
+    const BD r = (xc - kd * BD(6.93147180369123816490e-01)) - kd * BD(1.90821492927058770002e-10);
+    const BD t = r * r;
+    const BD c = r - t * (BD(1.66666666666666019037e-01) +
+                          t * (BD(-2.77777777770155933842e-03) +
+                               t * (BD(6.61375632143793436117e-05) +
+                                    t * (BD(-1.65339022054652515390e-06) + t * BD(4.13813679705723846039e-08)))));
+    const BD p = BD(1) - ((r * c) / (c - BD(2)) - r);
+    // 2ᵏ in two factors where it leaves the normal range: the product with p
+    // stays exact and the last factor rounds once (subnormal results).
+    const auto small = kd < BD(-1000), large = kd > BD(1000);
+    const BD n = xsimd::select(small, kd + BD(64), xsimd::select(large, kd - BD(1), kd));
+    const BD s = xsimd::select(small, BD(0x1p-64), xsimd::select(large, BD(2), BD(1)));
+    BD y = p * pow2(n) * s;
+    y = xsimd::select(x > hi, inf<double>(), y);
+    return keep_nan(x, xsimd::select(x < lo, BD(0), y));
+}
+
+/// eˣ in float: the same reduction; e^r = 1 + r + r² P(r) (Cephes expf).
+inline BF exp_kernel(BF x) {
+    const BF hi(88.72283935546875f), lo(-103.97208f), magic(0x1.8p23f);
+    BF xc = xsimd::select(x > hi, hi, x);
+    xc = xsimd::select(xc < lo, lo, xc);
+    const BF kd = (xc * BF(1.44269504088896341f) + magic) - magic;
+    const BF r = (xc - kd * BF(0.693359375f)) - kd * BF(-2.12194440e-4f);
+    const BF poly = ((((BF(1.9875691500E-4f) * r + BF(1.3981999507E-3f)) * r + BF(8.3334519073E-3f)) * r +
+                      BF(4.1665795894E-2f)) * r + BF(1.6666665459E-1f)) * r + BF(5.0000001201E-1f);
+    const BF p = poly * (r * r) + r + BF(1);
+    const auto small = kd < BF(-120), large = kd > BF(120);
+    const BF n = xsimd::select(small, kd + BF(32), xsimd::select(large, kd - BF(1), kd));
+    const BF s = xsimd::select(small, BF(0x1p-32f), xsimd::select(large, BF(2), BF(1)));
+    BF y = p * pow2(n) * s;
+    y = xsimd::select(x > hi, inf<float>(), y);
+    return keep_nan(x, xsimd::select(x < lo, BF(0), y));
+}
+
+// ---- log ---------------------------------------------------------------------
+
+/// log x for x > 0, log 0 = −∞, log ∞ = ∞, log of x < 0 or NaN = NaN.
+template <class T>
+B<T> log_special(B<T> x, B<T> y) {
+    y = xsimd::select(x == B<T>(0), B<T>(-std::numeric_limits<T>::infinity()), y);
+    y = xsimd::select(x < B<T>(0), B<T>(std::numeric_limits<T>::quiet_NaN()), y);
+    y = xsimd::select(x == inf<T>(), x, y);
+    return keep_nan(x, y);
+}
+
+/// log x = k ln 2 + log(1 + f), x = 2ᵏ (1 + f), √2/2 ≤ 1 + f < √2;
+/// log(1 + f) = f − f²/2 + s (f²/2 + R(s²)), s = f / (2 + f) (musl's log.c).
+inline BD log_kernel(BD x) {
+    const auto tiny = x < BD(0x1p-1022);  // subnormal: scale into the normal range first
+    const BD xs = xsimd::select(tiny, x * BD(0x1p54), x);
+    const BU64 ix = bits(xs) + BU64(0x3ff0000000000000ull - 0x3fe6a09e00000000ull);
+    const BD kd = (from_bits((ix >> 52) | bits(BD(0x1p52))) - BD(0x1p52 + 1023)) - xsimd::select(tiny, BD(54), BD(0));
+    const BD f = from_bits((ix & BU64(0x000fffffffffffffull)) + BU64(0x3fe6a09e00000000ull)) - BD(1);
+    const BD hfsq = BD(0.5) * f * f;
+    const BD s = f / (BD(2) + f);
+    const BD z = s * s, w = z * z;
+    const BD t1 = w * (BD(3.999999999940941908e-01) + w * (BD(2.222219843214978396e-01) + w * BD(1.531383769920937332e-01)));
+    const BD t2 = z * (BD(6.666666666666735130e-01) +
+                       w * (BD(2.857142874366239149e-01) + w * (BD(1.818357216161805012e-01) + w * BD(1.479819860511658591e-01))));
+    const BD R = t2 + t1;
+    const BD y = s * (hfsq + R) + kd * BD(1.90821492927058770002e-10) - hfsq + f + kd * BD(6.93147180369123816490e-01);
+    return log_special(x, y);
+}
+
+/// log x in float (musl's logf.c).
+inline BF log_kernel(BF x) {
+    const auto tiny = x < BF(0x1p-126f);
+    const BF xs = xsimd::select(tiny, x * BF(0x1p25f), x);
+    const BU32 ix = bits(xs) + BU32(0x3f800000u - 0x3f3504f3u);
+    const BF kd = (from_bits((ix >> 23) | bits(BF(0x1p23f))) - BF(0x1p23f + 127)) - xsimd::select(tiny, BF(25), BF(0));
+    const BF f = from_bits((ix & BU32(0x007fffffu)) + BU32(0x3f3504f3u)) - BF(1);
+    const BF hfsq = BF(0.5f) * f * f;
+    const BF s = f / (BF(2) + f);
+    const BF z = s * s, w = z * z;
+    const BF t1 = w * (BF(0xccce13.0p-25f) + w * BF(0xf89e26.0p-26f));
+    const BF t2 = z * (BF(0xaaaaaa.0p-24f) + w * BF(0x91e9ee.0p-25f));
+    const BF R = t2 + t1;
+    const BF y = s * (hfsq + R) + kd * BF(9.0580006145e-06f) - hfsq + f + kd * BF(6.9313812256e-01f);
+    return log_special(x, y);
+}
+
+/// log(1 + u) = log w − ((w − 1) − u) / w, w = 1 + u rounded: the quotient
+/// puts back what rounding w lost. log1p(±0) = ±0, log1p(−1) = −∞.
+template <class T>
+B<T> log1p_kernel(B<T> u) {
+    const B<T> one(1);
+    const B<T> w = one + u;
+    B<T> y = log_kernel(w) - ((w - one) - u) / w;
+    y = xsimd::select(u == B<T>(0), u, y);
+    y = xsimd::select(u == inf<T>(), u, y);
+    return keep_nan(u, xsimd::select(u == B<T>(-1), B<T>(-std::numeric_limits<T>::infinity()), y));
+}
+
+// ---- tanh, sigmoid, softplus -------------------------------------------------
+
+/// tanh x for |x| < 0.625: x + x s P(s) / Q(s), s = x² (Cephes tanh.c).
+inline BD tanh_small(BD x) {
+    const BD s = x * x;
+    const BD p = (BD(-9.64399179425052238628E-1) * s + BD(-9.92877231001918586564E1)) * s + BD(-1.61468768441708447952E3);
+    const BD q = ((s + BD(1.12811678491632931402E2)) * s + BD(2.23548839060100448583E3)) * s + BD(4.84406305325125486048E3);
+    return x + x * (s * (p / q));
+}
+
+/// tanh x for |x| < 0.625 in float: x + x s P(s) (Cephes tanhf.c).
+inline BF tanh_small(BF x) {
+    const BF s = x * x;
+    const BF p = (((BF(-5.70498872745E-3f) * s + BF(2.06390887954E-2f)) * s + BF(-5.37397155531E-2f)) * s +
+                  BF(1.33314422036E-1f)) * s + BF(-3.33332819422E-1f);
+    return x + x * (s * p);
+}
+
+/// tanh x = ±(1 − 2 / (e^{2|x|} + 1)) from |x| = 0.625 on; tanh(±0) = ±0.
+template <class T>
+B<T> tanh_kernel(B<T> x) {
+    const B<T> a = abs_of<T>(x), one(1);
+    const B<T> big = with_sign_of<T>(one - B<T>(2) / (exp_kernel(a + a) + one), x);
+    const B<T> y = xsimd::select(a < B<T>(0.625), tanh_small(x), big);
+    return keep_nan(x, xsimd::select(x == B<T>(0), x, y));
+}
+
+/// σ(x) = 1 / (1 + e^−x) for x ≥ 0, e^x / (1 + e^x) otherwise: e = e^−|x| ≤ 1
+/// never overflows. NaN gives NaN.
+template <class T>
+B<T> sigmoid_kernel(B<T> x) {
+    const B<T> one(1);
+    const B<T> e = exp_kernel(neg_abs<T>(x));
+    return keep_nan(x, xsimd::select(x >= B<T>(0), one / (one + e), e / (one + e)));
+}
+
+/// softplus(x) = max(x, 0) + log(1 + e^−|x|) (max(NaN, 0) = NaN, max(−0, 0) = +0).
+template <class T>
+B<T> softplus_kernel(B<T> x) {
+    const B<T> zero(0);
+    const B<T> m = xsimd::select(x > zero, x, xsimd::select(x <= zero, zero, x));
+    return keep_nan(x, m + log1p_kernel<T>(exp_kernel(neg_abs<T>(x))));
+}
+
+// ---- loops -------------------------------------------------------------------
+
+/// y[k] = f(x[k]) for k < n: whole batches, then the tail through a batch
+/// padded with zeros on the stack. No allocation.
+template <class T, B<T> (*F)(B<T>)>
+void apply(const T* x, T* y, std::size_t n) {
+    constexpr std::size_t W = B<T>::size;
+    std::size_t k = 0;
+    for (; k + W <= n; k += W) F(B<T>::load_unaligned(x + k)).store_unaligned(y + k);
+    if (k == n) return;
+    T buf[W];
+    const std::size_t rest = n - k;
+    for (std::size_t i = 0; i < W; ++i) buf[i] = i < rest ? x[k + i] : T(0);
+    F(B<T>::load_unaligned(buf)).store_unaligned(buf);
+    for (std::size_t i = 0; i < rest; ++i) y[k + i] = buf[i];
+}
+
+template <class T>
+constexpr VmathTable<T> table() {
+    return VmathTable<T>{apply<T, exp_kernel>,         apply<T, log_kernel>,          apply<T, log1p_kernel<T>>,
+                         apply<T, tanh_kernel<T>>,     apply<T, sigmoid_kernel<T>>,   apply<T, softplus_kernel<T>>};
+}
+
+#define XG_VMATH_STR2(a) #a
+#define XG_VMATH_STR(a) XG_VMATH_STR2(a)
+
+constexpr VmathKernels kernels{XG_VMATH_STR(XG_VMATH_ISA), table<float>(), table<double>()};
+
+}  // namespace
+
+#define XG_VMATH_CAT2(a, b) a##b
+#define XG_VMATH_CAT(a, b) XG_VMATH_CAT2(a, b)
+
+/// This instruction set's kernels (vmath.cpp lists the sets).
+const VmathKernels* XG_VMATH_CAT(vmath_kernels_, XG_VMATH_ISA)() { return &kernels; }
+
+}  // namespace xg::detail
