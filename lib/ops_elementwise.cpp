@@ -41,6 +41,7 @@ class AddOp final : public BroadcastOp<T> {
 public:
     std::string name() const override { return "add"; }
     bool gradient_is_identity(std::size_t) const override { return true; }
+    bool forward_in_place(std::size_t) const override { return true; }
 
     void forward(const ForwardContext<T>& c) const override {
         broadcast_binary(c.in(0), c.in(1), c.out(), [](T x, T y) { return x + y; });
