@@ -46,7 +46,13 @@ const typename Graph<T>::Node& Graph<T>::node(std::uint32_t id) const {
 template <class T>
 const Matrix<T>& Graph<T>::value_ref(const Node& n) const {
     // Through the const handle: the engine reading a parameter is not a write.
-    return n.kind == NodeKind::parameter ? n.param.d_->value : n.value;
+    if (n.kind == NodeKind::parameter) return n.param.d_->value;
+    return n.value_alias ? n.value_alias->value : n.value;
+}
+
+template <class T>
+Matrix<T>& Graph<T>::value_out(Node& n) {
+    return n.value_alias ? n.value_alias->value : n.value;
 }
 
 template <class T>
@@ -221,6 +227,11 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
             n.inputs.push_back(inputs[j].id());
             if (n.op->differentiable(j) && node(inputs[j].id()).requires_grad) n.requires_grad = true;
         }
+        // An input whose value shares its consumer's buffer gets one of its
+        // own now that it has a second reader.
+        for (std::size_t j = 0; j < k; ++j) {
+            if (node(inputs[j].id()).value_alias) unfuse_value(inputs[j].id());
+        }
         n.value.resize({s.rows, s.cols});
         run_forward(id);
         if (im.check_numerics) check_finite_value(id);
@@ -228,7 +239,80 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
         im.nodes.pop_back();  // leave the graph as it was
         throw;
     }
+    // Nothing below can fail.
+    Node& n = im.nodes.back();
+    for (std::size_t j = 0; j < k; ++j) {
+        const std::uint32_t in = n.inputs[j];
+        if (std::find(n.inputs.begin(), n.inputs.begin() + j, in) == n.inputs.begin() + j) ++im.nodes[in].readers;
+    }
+    fuse_value(id);
     return Var<T>(this, id);
+}
+
+// ---- fused values -------------------------------------------------------------
+//
+// W·X in W·X + b: an op node read by one consumer only, of the consumer's
+// shape, whose consumer computes in place over it (Op::forward_in_place) and
+// whose own backward does not read its value, keeps its value in the
+// consumer's buffer: forward() writes W·X there and the add overwrites it with
+// W·X + b. The graph holds one buffer less, and every number is what it was
+// (the same operations on the same values). A node takes part in one such
+// pair at most, as the producer or as the consumer.
+
+template <class T>
+void Graph<T>::fuse_value(std::uint32_t id) {
+    Impl& im = *impl_;
+    Node& c = im.nodes[id];
+    for (std::size_t j = 0; j < c.inputs.size(); ++j) {
+        const std::uint32_t in = c.inputs[j];
+        Node& p = im.nodes[in];
+        const bool once = std::count(c.inputs.begin(), c.inputs.end(), in) == 1;
+        if (p.kind != NodeKind::op || p.readers != 1 || !once || p.shape != c.shape || p.value_alias ||
+            p.absorbed || !c.op->forward_in_place(j) || p.op->backward_reads_output()) {
+            continue;
+        }
+        p.value_alias = &c;
+        c.absorbed = true;
+        p.materialised = std::uint64_t(-1);
+        p.value = Matrix<T>();  // the buffer is freed
+        if (p.spares) p.spares->value = Matrix<T>();
+        return;
+    }
+}
+
+template <class T>
+void Graph<T>::unfuse_value(std::uint32_t id) {
+    Node& p = impl_->nodes[id];
+    if (shape_of(p.value) != p.shape || p.materialised != impl_->forwards) {
+        // Computed from its inputs as they are (all of them hold their own
+        // values: the producer of a pair consumes no fused value).
+        Matrix<T> v({p.shape.rows, p.shape.cols});
+        run_forward_into(id, view(v));
+        std::swap(p.value, v);
+    }
+    p.value_alias->absorbed = false;
+    p.value_alias = nullptr;
+    p.materialised = std::uint64_t(-1);
+}
+
+template <class T>
+const Matrix<T>& Graph<T>::fused_value(std::uint32_t id) {
+    Impl& im = *impl_;
+    Node& p = im.nodes[id];
+    if (p.materialised == im.forwards && shape_of(p.value) == p.shape) return p.value;
+    for (std::uint32_t j : p.inputs) {
+        const Node& a = im.nodes[j];
+        if (a.kind != NodeKind::op && leaf_version(a) != a.seen_version) {
+            throw GraphError("value(" + name(id) + "): " + label(id) +
+                             " shares its buffer with its consumer, so its value is computed on request, and " +
+                             name(j) + " changed since the last forward(); call forward() first");
+        }
+    }
+    Matrix<T> v({p.shape.rows, p.shape.cols});
+    run_forward_into(id, view(v));
+    std::swap(p.value, v);
+    p.materialised = im.forwards;
+    return p.value;
 }
 
 // ---- inspecting ---------------------------------------------------------------
@@ -255,7 +339,11 @@ template <class T>
 Shape Graph<T>::shape(std::uint32_t id) const { return node(id).shape; }
 
 template <class T>
-const Matrix<T>& Graph<T>::value(std::uint32_t id) const { return value_ref(node(id)); }
+const Matrix<T>& Graph<T>::value(std::uint32_t id) const {
+    const Node& n = node(id);
+    if (n.value_alias) return const_cast<Graph*>(this)->fused_value(id);
+    return value_ref(n);
+}
 
 template <class T>
 bool Graph<T>::has_grad(std::uint32_t id) const {

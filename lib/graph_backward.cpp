@@ -217,7 +217,7 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
     c.node_ = v.node;
     c.in_ = im.views.data();
     c.n_in_ = k;
-    c.out_ = view(n.value);
+    c.out_ = view(value_out(n));
     c.dout_ = view(grad_ref(n));
     c.sinks_ = im.sinks.data();
     c.need_ = im.need.data();

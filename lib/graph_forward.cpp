@@ -11,6 +11,11 @@ namespace xg {
 
 template <class T>
 void Graph<T>::run_forward(std::uint32_t id) {
+    run_forward_into(id, view(value_out(impl_->nodes[id])));
+}
+
+template <class T>
+void Graph<T>::run_forward_into(std::uint32_t id, MutView<T> out) {
     Node& n = impl_->nodes[id];
     ConstView<T>* views = impl_->views.data();
     for (std::size_t j = 0; j < n.inputs.size(); ++j) views[j] = view(value_ref(impl_->nodes[n.inputs[j]]));
@@ -19,7 +24,7 @@ void Graph<T>::run_forward(std::uint32_t id) {
     c.node_ = id;
     c.in_ = views;
     c.n_in_ = n.inputs.size();
-    c.out_ = view(n.value);
+    c.out_ = out;
     n.op->forward(c);
 }
 
@@ -103,7 +108,13 @@ void Graph<T>::reinfer_shapes() {
     im.plan_valid = false;   // gradient sharing depends on shapes
     for (std::uint32_t id = 0; id < count; ++id) {
         Node& n = im.nodes[id];
-        if (n.kind == NodeKind::op) n.reshape_value(n.shape);
+        if (n.kind != NodeKind::op) continue;
+        if (n.value_alias && n.value_alias->shape != n.shape) {
+            // No longer the consumer's shape: the value gets its own buffer.
+            n.value_alias->absorbed = false;
+            n.value_alias = nullptr;
+        }
+        if (!n.value_alias) n.reshape_value(n.shape);
     }
     im.shapes_dirty = false;
 }
@@ -146,6 +157,7 @@ void Graph<T>::forward() {
     // Until this replay completes, values are a mix of two states: backward()
     // refuses to run on them.
     im.forward_incomplete = true;
+    ++im.forwards;
     for (std::uint32_t id : im.leaves) {
         Node& n = im.nodes[id];
         n.seen_version = leaf_version(n);
@@ -195,7 +207,7 @@ void Graph<T>::check_leaves_current(const BackwardPlan& plan) const {
 
 template <class T>
 void Graph<T>::check_finite_value(std::uint32_t id) {
-    const ConstView<T> v = view(impl_->nodes[id].value);
+    const ConstView<T> v = view(value_out(impl_->nodes[id]));
     const std::size_t k = detail::first_non_finite(v.data, v.size());
     if (k == v.size()) return;
     throw ValueError("numeric check: " + label(id) + " [" + to_string(v.shape()) + "] computed a non-finite value at " +
@@ -230,6 +242,7 @@ bool Graph<T>::checking_numerics() const { return impl_->check_numerics; }
 
 #define XG_GRAPH_FORWARD_INSTANTIATIONS(T)                                           \
     template void Graph<T>::run_forward(std::uint32_t);                              \
+    template void Graph<T>::run_forward_into(std::uint32_t, MutView<T>);             \
     template Matrix<T>& Graph<T>::scratch_matrix(std::uint32_t, std::size_t, Shape); \
     template void Graph<T>::set_value(Var<T>, const Matrix<T>&);                     \
     template void Graph<T>::check_not_empty_value(Shape, const std::string&) const;  \

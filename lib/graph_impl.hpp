@@ -37,6 +37,14 @@ struct Graph<T>::Node {
     std::uint64_t grad_epoch = 0;     // sweep that last wrote grad
     std::uint64_t version = 0;        // input leaves: bumped by set_value (parameters count their own)
     std::uint64_t seen_version = 0;   // leaves: the version the node values were last computed from
+    std::uint32_t readers = 0;        // op nodes that read this node (each counted once)
+    // Fused value: the consumer whose value buffer holds this op node's value
+    // until the consumer overwrites it in place (Op::forward_in_place; W·X in
+    // W·X + b). The node's own `value` is then empty, or a copy computed on
+    // request by Graph::value() after the forward numbered `materialised`.
+    Node* value_alias = nullptr;
+    std::uint64_t materialised = std::uint64_t(-1);
+    bool absorbed = false;            // holds the value of an input in its buffer (that input's value_alias)
 
     // The allocations of the node's own buffers before their last change of
     // shape (lib/reshape_keeping.hpp): alternating between two batch sizes
@@ -103,6 +111,7 @@ struct Graph<T>::Impl {
     BackwardPlan plan;
     bool plan_valid = false;
     std::uint64_t epoch = 0;
+    std::uint64_t forwards = 0;  // forward() calls: the age of the values
     // The node shapes before the last re-inference (reinfer_shapes), or
     // empty: the answer when the leaves take those shapes again.
     std::vector<Shape> shapes_before;

@@ -23,7 +23,7 @@ public:
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> y = c.out(), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * y[k] * (T(1) - y[k]); });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * y[k] * (T(1) - y[k]); });
     }
 
     sym::Expr formula() const override { return sym::fn(fname("σ", "sigmoid", "\\sigma"), sym::in(0)); }
@@ -46,7 +46,7 @@ public:
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> y = c.out(), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * (T(1) - y[k] * y[k]); });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * (T(1) - y[k] * y[k]); });
     }
 
     sym::Expr formula() const override { return sym::fn(fname("tanh", "tanh", "\\tanh"), sym::in(0)); }
@@ -67,12 +67,12 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = max0(x[k]);
+        for_entries(x.size(), [&](std::size_t k) { y[k] = max0(x[k]); });
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * step_of(x[k]); });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * step_of(x[k]); });
     }
 
     sym::Expr formula() const override { return sym::fn(fname("relu", "relu", "\\operatorname{relu}"), sym::in(0)); }
@@ -90,13 +90,13 @@ public:
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
         const T a = T(alpha_);
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = x[k] > T(0) ? x[k] : a * x[k];
+        for_entries(x.size(), [&](std::size_t k) { y[k] = x[k] > T(0) ? x[k] : a * x[k]; });
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
         const T a = T(alpha_);
-        c.grad(0).store([&](std::size_t k) {
+        store(c.grad(0), [&](std::size_t k) {
             const T slope = x[k] > T(0) ? T(1) : x[k] <= T(0) ? a : x[k];  // NaN for NaN
             return g[k] * slope;
         });
@@ -130,7 +130,7 @@ public:
         const ConstView<T> x = c.in(0), g = c.dout();
         T* s = c.scratch(0, x.shape()).data();  // σ(X)
         vsigmoid(x.data, s, x.size());
-        c.grad(0).store([&](std::size_t k) { return g[k] * s[k]; });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * s[k]; });
     }
 
     sym::Expr formula() const override {

@@ -8,6 +8,7 @@
 
 #include "instantiate.hpp"
 #include "messages.hpp"
+#include "parallel.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
@@ -106,19 +107,52 @@ void check_unit_labels(ConstView<T> y, Fail fail) {
     }
 }
 
+/// f(k) for every k < n, in chunks on the thread pool when n is large
+/// (lib/parallel.hpp); f(k) writes entry k only.
+template <class F>
+void for_entries(std::size_t n, F&& f, std::size_t grain = grain_arith) {
+    parallel_for(n, grain, [&f](std::size_t b, std::size_t e) {
+        for (std::size_t k = b; k < e; ++k) f(k);
+    });
+}
+
+/// sink[k] = f(k), or += when the sink accumulates: GradSink::store, in
+/// chunks on the thread pool when large.
+template <class T, class F>
+void store(const GradSink<T>& s, F&& f, std::size_t grain = grain_arith) {
+    T* d = s.view.data;
+    if (s.accumulate) {
+        parallel_for(s.view.size(), grain, [&](std::size_t b, std::size_t e) {
+            for (std::size_t k = b; k < e; ++k) d[k] += f(k);
+        });
+    } else {
+        parallel_for(s.view.size(), grain, [&](std::size_t b, std::size_t e) {
+            for (std::size_t k = b; k < e; ++k) d[k] = f(k);
+        });
+    }
+}
+
+/// Rows per chunk for row-wise loops over matrices of `cols` columns.
+inline std::size_t row_grain(std::size_t cols, std::size_t grain = grain_arith) {
+    return cols >= grain ? 1 : grain / cols;
+}
+
 /// sink(i, j) = f(i, j), or += when the sink accumulates: for backward
-/// formulas that need the row and column of each entry.
+/// formulas that need the row and column of each entry. In chunks of rows on
+/// the thread pool when large.
 template <class T, class F>
 void store_2d(const GradSink<T>& s, F&& f) {
     const MutView<T> d = s.view;
-    for (std::size_t i = 0; i < d.rows; ++i) {
-        T* row = d.data + i * d.cols;
-        if (s.accumulate) {
-            for (std::size_t j = 0; j < d.cols; ++j) row[j] += f(i, j);
-        } else {
-            for (std::size_t j = 0; j < d.cols; ++j) row[j] = f(i, j);
+    parallel_for(d.rows, row_grain(d.cols), [&](std::size_t ib, std::size_t ie) {
+        for (std::size_t i = ib; i < ie; ++i) {
+            T* row = d.data + i * d.cols;
+            if (s.accumulate) {
+                for (std::size_t j = 0; j < d.cols; ++j) row[j] += f(i, j);
+            } else {
+                for (std::size_t j = 0; j < d.cols; ++j) row[j] = f(i, j);
+            }
         }
-    }
+    });
 }
 
 }  // namespace xg::detail

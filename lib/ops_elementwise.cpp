@@ -27,7 +27,7 @@ public:
 template <class T, class F>
 void store_with(const GradSink<T>& sink, ConstView<T> g, ConstView<T> other, F f) {
     if (other.shape() == g.shape()) {
-        sink.store([&](std::size_t k) { return f(g[k], other[k]); });
+        store(sink, [&](std::size_t k) { return f(g[k], other[k]); });
         return;
     }
     const std::size_t C = g.cols;
@@ -41,6 +41,7 @@ class AddOp final : public BroadcastOp<T> {
 public:
     std::string name() const override { return "add"; }
     bool gradient_is_identity(std::size_t) const override { return true; }
+    bool forward_in_place(std::size_t) const override { return true; }
 
     void forward(const ForwardContext<T>& c) const override {
         broadcast_binary(c.in(0), c.in(1), c.out(), [](T x, T y) { return x + y; });
@@ -144,7 +145,7 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0);
         const MutView<T> y = c.out();
-        for (std::size_t k = 0; k < x.size(); ++k) y[k] = -x[k];
+        for_entries(x.size(), [&](std::size_t k) { y[k] = -x[k]; });
     }
 
     void backward(BackwardContext<T>& c) const override { c.pass_through(0, T(-1)); }
@@ -183,14 +184,14 @@ public:
         const T s = T(s_);
         const std::size_t n = x.size();
         switch (kind_) {
-            case ScalarKind::x_plus_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] + s; break;
-            case ScalarKind::x_minus_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] - s; break;
-            case ScalarKind::s_minus_x: for (std::size_t k = 0; k < n; ++k) y[k] = s - x[k]; break;
-            case ScalarKind::s_times_x: for (std::size_t k = 0; k < n; ++k) y[k] = s * x[k]; break;
-            case ScalarKind::x_over_s: for (std::size_t k = 0; k < n; ++k) y[k] = x[k] / s; break;
+            case ScalarKind::x_plus_s: for_entries(n, [&](std::size_t k) { y[k] = x[k] + s; }); break;
+            case ScalarKind::x_minus_s: for_entries(n, [&](std::size_t k) { y[k] = x[k] - s; }); break;
+            case ScalarKind::s_minus_x: for_entries(n, [&](std::size_t k) { y[k] = s - x[k]; }); break;
+            case ScalarKind::s_times_x: for_entries(n, [&](std::size_t k) { y[k] = s * x[k]; }); break;
+            case ScalarKind::x_over_s: for_entries(n, [&](std::size_t k) { y[k] = x[k] / s; }); break;
             case ScalarKind::s_over_x:
                 check_nonzero(c, x);
-                for (std::size_t k = 0; k < n; ++k) y[k] = s / x[k];
+                for_entries(n, [&](std::size_t k) { y[k] = s / x[k]; });
                 break;
         }
     }
@@ -204,12 +205,12 @@ public:
             case ScalarKind::s_times_x: c.pass_through(0, s); break;
             case ScalarKind::x_over_s: {
                 const ConstView<T> g = c.dout();
-                c.grad(0).store([&](std::size_t k) { return g[k] / s; });
+                store(c.grad(0), [&](std::size_t k) { return g[k] / s; });
                 break;
             }
             case ScalarKind::s_over_x: {
                 const ConstView<T> g = c.dout(), x = c.in(0);
-                c.grad(0).store([&](std::size_t k) { return -s * g[k] / (x[k] * x[k]); });
+                store(c.grad(0), [&](std::size_t k) { return -s * g[k] / (x[k] * x[k]); });
                 break;
             }
         }

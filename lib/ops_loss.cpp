@@ -57,19 +57,22 @@ public:
         T* log_a = c.scratch(0, Shape{2, n}).data();  // log A, then log(1 − A)
         T* log_1ma = log_a + n;
         vlog(a.data, log_a, n);
-        for (std::size_t k = 0; k < n; ++k) log_1ma[k] = -a[k];
+        for_entries(n, [&](std::size_t k) { log_1ma[k] = -a[k]; });
         vlog1p(log_1ma, log_1ma, n);
-        double sum = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-            sum += double(y[k]) * double(log_a[k]) + (1.0 - double(y[k])) * double(log_1ma[k]);
-        }
+        const double sum = parallel_sum<double>(n, grain_arith, [&](std::size_t b, std::size_t e) {
+            double part = 0;
+            for (std::size_t k = b; k < e; ++k) {
+                part += double(y[k]) * double(log_a[k]) + (1.0 - double(y[k])) * double(log_1ma[k]);
+            }
+            return part;
+        });
         c.out()[0] = T(-sum / double(a.cols));
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
         const T g = c.dout()[0], m = T(a.cols);
-        c.grad(0).store([&](std::size_t k) { return g * (a[k] - y[k]) / (m * a[k] * (T(1) - a[k])); });
+        store(c.grad(0), [&](std::size_t k) { return g * (a[k] - y[k]) / (m * a[k] * (T(1) - a[k])); });
     }
 
     sym::Expr formula() const override { return bce_formula(sym::in(0)); }
@@ -121,14 +124,17 @@ public:
         // log(1 + e^−|Z|), through the vector kernels.
         const std::size_t n = z.size();
         T* t = c.scratch(0, z.shape()).data();
-        for (std::size_t k = 0; k < n; ++k) t[k] = -std::fabs(z[k]);
+        for_entries(n, [&](std::size_t k) { t[k] = -std::fabs(z[k]); });
         vexp(t, t, n);
         vlog1p(t, t, n);
-        double sum = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-            const double zk = z[k];
-            sum += max0(zk) - double(y[k]) * zk + double(t[k]);
-        }
+        const double sum = parallel_sum<double>(n, grain_arith, [&](std::size_t b, std::size_t e) {
+            double part = 0;
+            for (std::size_t k = b; k < e; ++k) {
+                const double zk = z[k];
+                part += max0(zk) - double(y[k]) * zk + double(t[k]);
+            }
+            return part;
+        });
         c.out()[0] = T(sum / double(z.cols));
     }
 
@@ -138,11 +144,11 @@ public:
         const GradSink<T>& dz = c.grad(logits());
         if (fused_) {
             const ConstView<T> a = c.in(0);
-            dz.store([&](std::size_t k) { return (a[k] - y[k]) / m * g; });
+            store(dz, [&](std::size_t k) { return (a[k] - y[k]) / m * g; });
         } else {
             T* s = c.scratch(0, z.shape()).data();  // σ(Z)
             vsigmoid(z.data, s, z.size());
-            dz.store([&](std::size_t k) { return (s[k] - y[k]) / m * g; });
+            store(dz, [&](std::size_t k) { return (s[k] - y[k]) / m * g; });
         }
     }
 
@@ -189,19 +195,22 @@ public:
 
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
-        double sum = 0;
-        for (std::size_t k = 0; k < a.size(); ++k) {
-            const double d = double(a[k]) - double(y[k]);
-            sum += d * d;
-        }
+        const double sum = parallel_sum<double>(a.size(), grain_arith, [&](std::size_t b, std::size_t e) {
+            double part = 0;
+            for (std::size_t k = b; k < e; ++k) {
+                const double d = double(a[k]) - double(y[k]);
+                part += d * d;
+            }
+            return part;
+        });
         c.out()[0] = T(sum / double(a.cols));
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
         const T g2m = T(2) * c.dout()[0] / T(a.cols);
-        if (c.needs_grad(0)) c.grad(0).store([&](std::size_t k) { return g2m * (a[k] - y[k]); });
-        if (c.needs_grad(1)) c.grad(1).store([&](std::size_t k) { return -g2m * (a[k] - y[k]); });
+        if (c.needs_grad(0)) store(c.grad(0), [&](std::size_t k) { return g2m * (a[k] - y[k]); });
+        if (c.needs_grad(1)) store(c.grad(1), [&](std::size_t k) { return -g2m * (a[k] - y[k]); });
     }
 
     sym::Expr formula() const override {

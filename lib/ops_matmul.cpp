@@ -68,6 +68,7 @@ template <class T>
 class MatmulOp final : public Op<T> {
 public:
     std::string name() const override { return "matmul"; }
+    bool backward_reads_output() const override { return false; }
 
     Shape shape(const ShapeContext& c) const override {
         c.require_arity(2);

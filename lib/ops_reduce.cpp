@@ -34,29 +34,37 @@ public:
         const double n = mean_ ? double(count(x.shape())) : 1.0;
         switch (axis_) {
             case Axis::all: {
-                double acc = 0;
-                for (std::size_t k = 0; k < x.size(); ++k) acc += x[k];
+                const double acc = parallel_sum<double>(x.size(), grain_arith, [&](std::size_t b, std::size_t e) {
+                    double part = 0;
+                    for (std::size_t k = b; k < e; ++k) part += x[k];
+                    return part;
+                });
                 y[0] = T(acc / n);
                 break;
             }
             case Axis::over_rows: {  // down each column, row by row (contiguous)
-                std::copy(x.data, x.data + C, y.data);
-                for (std::size_t i = 1; i < R; ++i) {
-                    const T* row = x.data + i * C;
-                    for (std::size_t j = 0; j < C; ++j) y[j] += row[j];
-                }
-                if (mean_) {
-                    for (std::size_t j = 0; j < C; ++j) y[j] = T(y[j] / n);
-                }
+                // Columns in parallel: each column's sum keeps its order.
+                parallel_for(C, R >= grain_arith ? 1 : grain_arith / R, [&](std::size_t jb, std::size_t je) {
+                    std::copy(x.data + jb, x.data + je, y.data + jb);
+                    for (std::size_t i = 1; i < R; ++i) {
+                        const T* row = x.data + i * C;
+                        for (std::size_t j = jb; j < je; ++j) y[j] += row[j];
+                    }
+                    if (mean_) {
+                        for (std::size_t j = jb; j < je; ++j) y[j] = T(y[j] / n);
+                    }
+                });
                 break;
             }
             case Axis::over_cols: {  // along each row
-                for (std::size_t i = 0; i < R; ++i) {
-                    const T* row = x.data + i * C;
-                    double acc = 0;
-                    for (std::size_t j = 0; j < C; ++j) acc += row[j];
-                    y[i] = T(acc / n);
-                }
+                parallel_for(R, row_grain(C), [&](std::size_t ib, std::size_t ie) {
+                    for (std::size_t i = ib; i < ie; ++i) {
+                        const T* row = x.data + i * C;
+                        double acc = 0;
+                        for (std::size_t j = 0; j < C; ++j) acc += row[j];
+                        y[i] = T(acc / n);
+                    }
+                });
                 break;
             }
         }

@@ -19,27 +19,30 @@ namespace {
 /// A NaN in a column makes that whole column NaN (through the column's sum,
 /// whatever the maximum makes of it).
 /// `mx` and `sum` (length m) receive each column's max and Σ e^(Z − max) ≥ 1.
-/// Row by row, so every pass reads contiguous memory.
+/// Row by row, so every pass reads contiguous memory; ranges of columns in
+/// parallel on the thread pool when large (each column's sums keep their order).
 template <class T>
 void softmax_columns(ConstView<T> z, MutView<T> s, T* mx, T* sum) {
     const std::size_t R = z.rows, C = z.cols;
-    std::copy(z.data, z.data + C, mx);
-    for (std::size_t i = 1; i < R; ++i) {
-        const T* row = z.data + i * C;
-        for (std::size_t j = 0; j < C; ++j) mx[j] = std::max(mx[j], row[j]);
-    }
-    std::fill(sum, sum + C, T(0));
-    for (std::size_t i = 0; i < R; ++i) {
-        const T* row = z.data + i * C;
-        T* out = s.data + i * C;
-        for (std::size_t j = 0; j < C; ++j) out[j] = row[j] - mx[j];
-        vexp(out, out, C);
-        for (std::size_t j = 0; j < C; ++j) sum[j] += out[j];
-    }
-    for (std::size_t i = 0; i < R; ++i) {
-        T* out = s.data + i * C;
-        for (std::size_t j = 0; j < C; ++j) out[j] /= sum[j];
-    }
+    parallel_for(C, R >= grain_math ? 1 : grain_math / R, [&](std::size_t jb, std::size_t je) {
+        std::copy(z.data + jb, z.data + je, mx + jb);
+        for (std::size_t i = 1; i < R; ++i) {
+            const T* row = z.data + i * C;
+            for (std::size_t j = jb; j < je; ++j) mx[j] = std::max(mx[j], row[j]);
+        }
+        std::fill(sum + jb, sum + je, T(0));
+        for (std::size_t i = 0; i < R; ++i) {
+            const T* row = z.data + i * C;
+            T* out = s.data + i * C;
+            for (std::size_t j = jb; j < je; ++j) out[j] = row[j] - mx[j];
+            vmath<T>().exp(out + jb, out + jb, je - jb);
+            for (std::size_t j = jb; j < je; ++j) sum[j] += out[j];
+        }
+        for (std::size_t i = 0; i < R; ++i) {
+            T* out = s.data + i * C;
+            for (std::size_t j = jb; j < je; ++j) out[j] /= sum[j];
+        }
+    });
 }
 
 sym::Expr softmax_of(sym::Expr x) {
@@ -64,10 +67,12 @@ public:
         const ConstView<T> y = c.out(), g = c.dout();
         const std::size_t R = y.rows, C = y.cols;
         T* dot = c.scratch(0, Shape{2, C}).data();  // Σ_i g(i, j) y(i, j), per column
-        std::fill(dot, dot + C, T(0));
-        for (std::size_t i = 0; i < R; ++i) {
-            for (std::size_t j = 0; j < C; ++j) dot[j] += g(i, j) * y(i, j);
-        }
+        parallel_for(C, R >= grain_arith ? 1 : grain_arith / R, [&](std::size_t jb, std::size_t je) {
+            std::fill(dot + jb, dot + je, T(0));
+            for (std::size_t i = 0; i < R; ++i) {
+                for (std::size_t j = jb; j < je; ++j) dot[j] += g(i, j) * y(i, j);
+            }
+        });
         store_2d(c.grad(0), [&](std::size_t i, std::size_t j) { return y(i, j) * (g(i, j) - dot[j]); });
     }
 
@@ -148,7 +153,7 @@ public:
                 return (s.data()[i * C + j] - yij) / m * g;
             });
         } else {
-            dz.store([&](std::size_t k) { return (s.data()[k] - y[k]) / m * g; });
+            store(dz, [&](std::size_t k) { return (s.data()[k] - y[k]) / m * g; });
         }
     }
 

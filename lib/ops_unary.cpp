@@ -26,7 +26,7 @@ template <class T, class F>
 void map_entries(const ForwardContext<T>& c, F f) {
     const ConstView<T> x = c.in(0);
     const MutView<T> y = c.out();
-    for (std::size_t k = 0; k < x.size(); ++k) y[k] = f(x[k]);
+    for_entries(x.size(), [&](std::size_t k) { y[k] = f(x[k]); });
 }
 
 sym::Expr power(sym::Expr x, double p) { return p == 1 ? x : sym::pow(std::move(x), p); }
@@ -43,7 +43,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> y = c.out(), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * y[k]; });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * y[k]; });
     }
     sym::Expr formula() const override { return sym::fn(fname("exp", "exp", "\\exp"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() * sym::out(); }
@@ -60,7 +60,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] / x[k]; });
+        store(c.grad(0), [&](std::size_t k) { return g[k] / x[k]; });
     }
     sym::Expr formula() const override { return sym::fn(fname("log", "log", "\\log"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() / sym::in(0); }
@@ -76,7 +76,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return T(2) * g[k] * x[k]; });
+        store(c.grad(0), [&](std::size_t k) { return T(2) * g[k] * x[k]; });
     }
     sym::Expr formula() const override { return sym::square(sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override {
@@ -104,7 +104,7 @@ public:
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
         const T p = T(p_), q = T(p_ - 1);
-        c.grad(0).store([&](std::size_t k) { return p * g[k] * std::pow(x[k], q); });
+        store(c.grad(0), [&](std::size_t k) { return p * g[k] * std::pow(x[k], q); });
     }
 
     sym::Expr formula() const override { return power(sym::in(0), p_); }
@@ -133,7 +133,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> y = c.out(), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] / (T(2) * y[k]); });
+        store(c.grad(0), [&](std::size_t k) { return g[k] / (T(2) * y[k]); });
     }
     sym::Expr formula() const override { return sym::fn(fname("√", "sqrt", "\\operatorname{sqrt}"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override { return sym::grad() / sym::scale(sym::num(2), sym::out()); }
@@ -149,7 +149,7 @@ public:
     }
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), g = c.dout();
-        c.grad(0).store([&](std::size_t k) { return g[k] * sign_of(x[k]); });
+        store(c.grad(0), [&](std::size_t k) { return g[k] * sign_of(x[k]); });
     }
     sym::Expr formula() const override { return sym::fn(fname("abs", "abs", "\\operatorname{abs}"), sym::in(0)); }
     sym::Expr grad_formula(std::size_t) const override {

@@ -8,6 +8,7 @@
 
 #include "hyper_params.hpp"
 #include "instantiate.hpp"
+#include "parallel.hpp"
 
 namespace xg {
 
@@ -159,7 +160,9 @@ template <class T>
 void GradientDescent<T>::update(T* w, const T* g, T* const*, std::size_t n, T alpha, T grad_scale,
                                 std::size_t) const {
     const T a = alpha * grad_scale;
-    for (std::size_t k = 0; k < n; ++k) w[k] -= a * g[k];
+    detail::parallel_for(n, detail::grain_arith, [=](std::size_t b, std::size_t e) {
+        for (std::size_t k = b; k < e; ++k) w[k] -= a * g[k];
+    });
 }
 
 // ---- Momentum --------------------------------------------------------------------------
@@ -181,10 +184,12 @@ void Momentum<T>::update(T* w, const T* g, T* const* state, std::size_t n, T alp
                          std::size_t) const {
     T* v = state[0];
     const T beta = T(beta_), c = T(1 - beta_) * grad_scale;
-    for (std::size_t k = 0; k < n; ++k) {
-        v[k] = beta * v[k] + c * g[k];
-        w[k] -= alpha * v[k];
-    }
+    detail::parallel_for(n, detail::grain_arith, [=](std::size_t b, std::size_t e) {
+        for (std::size_t k = b; k < e; ++k) {
+            v[k] = beta * v[k] + c * g[k];
+            w[k] -= alpha * v[k];
+        }
+    });
 }
 
 // ---- Adam ------------------------------------------------------------------------------
@@ -219,12 +224,14 @@ void Adam<T>::update(T* w, const T* g, T* const* state, std::size_t n, T alpha, 
     // Bias corrections in double: 1 − β2ᵗ is tiny for small t.
     const T inv1 = T(1 / (1 - std::pow(beta1_, double(t))));
     const T inv2 = T(1 / (1 - std::pow(beta2_, double(t))));
-    for (std::size_t k = 0; k < n; ++k) {
-        const T d = grad_scale * g[k];
-        v[k] = b1 * v[k] + c1 * d;
-        s[k] = b2 * s[k] + c2 * d * d;
-        w[k] -= alpha * (v[k] * inv1) / (std::sqrt(s[k] * inv2) + eps);
-    }
+    detail::parallel_for(n, detail::grain_math, [=](std::size_t b, std::size_t e) {
+        for (std::size_t k = b; k < e; ++k) {
+            const T d = grad_scale * g[k];
+            v[k] = b1 * v[k] + c1 * d;
+            s[k] = b2 * s[k] + c2 * d * d;
+            w[k] -= alpha * (v[k] * inv1) / (std::sqrt(s[k] * inv2) + eps);
+        }
+    });
 }
 
 #define XG_OPTIM_INSTANTIATIONS(T)     \

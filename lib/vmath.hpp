@@ -11,6 +11,8 @@
 
 #include <cstddef>
 
+#include "parallel.hpp"
+
 namespace xg::detail {
 
 /// One type's kernels: y[k] = f(x[k]) for k < n.
@@ -51,18 +53,20 @@ inline const VmathTable<double>& vmath<double>() {
     return vmath_active().d;
 }
 
-// y = f(x) entry by entry, through the active kernels.
-template <class T>
-void vexp(const T* x, T* y, std::size_t n) { vmath<T>().exp(x, y, n); }
-template <class T>
-void vlog(const T* x, T* y, std::size_t n) { vmath<T>().log(x, y, n); }
-template <class T>
-void vlog1p(const T* x, T* y, std::size_t n) { vmath<T>().log1p(x, y, n); }
-template <class T>
-void vtanh(const T* x, T* y, std::size_t n) { vmath<T>().tanh(x, y, n); }
-template <class T>
-void vsigmoid(const T* x, T* y, std::size_t n) { vmath<T>().sigmoid(x, y, n); }
-template <class T>
-void vsoftplus(const T* x, T* y, std::size_t n) { vmath<T>().softplus(x, y, n); }
+// y = f(x) entry by entry, through the active kernels, in chunks on the
+// thread pool when large (lib/parallel.hpp; the same bits either way).
+#define XG_VMATH_CALL(fn)                                                                       \
+    template <class T>                                                                          \
+    void v##fn(const T* x, T* y, std::size_t n) {                                               \
+        const auto kernel = vmath<T>().fn;                                                      \
+        parallel_for(n, grain_math, [=](std::size_t b, std::size_t e) { kernel(x + b, y + b, e - b); }); \
+    }
+XG_VMATH_CALL(exp)
+XG_VMATH_CALL(log)
+XG_VMATH_CALL(log1p)
+XG_VMATH_CALL(tanh)
+XG_VMATH_CALL(sigmoid)
+XG_VMATH_CALL(softplus)
+#undef XG_VMATH_CALL
 
 }  // namespace xg::detail

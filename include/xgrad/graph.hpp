@@ -215,7 +215,11 @@ public:
     void set_name(std::uint32_t id, const std::string& name);
     /// The node's shape as of its build or the last forward().
     Shape shape(std::uint32_t id) const;
-    /// The node's value (a parameter leaf's is its Parameter's).
+    /// The node's value (a parameter leaf's is its Parameter's). The value of
+    /// an op node whose buffer the engine shares with its only consumer (W·X
+    /// in W·X + b, see Op::forward_in_place) is computed here, on the first
+    /// call after each forward(), into a buffer of its own; GraphError if a
+    /// leaf it reads changed since (call forward() first).
     const Matrix<T>& value(std::uint32_t id) const;
     /// True when the last backward() computed a gradient for this node.
     bool has_grad(std::uint32_t id) const;
@@ -248,7 +252,12 @@ private:
     Node& node(std::uint32_t id);
     const Node& node(std::uint32_t id) const;
     const Matrix<T>& value_ref(const Node& n) const;
+    Matrix<T>& value_out(Node& n);
     Matrix<T>& grad_ref(Node& n);
+    void run_forward_into(std::uint32_t id, MutView<T> out);
+    void fuse_value(std::uint32_t id);
+    void unfuse_value(std::uint32_t id);
+    const Matrix<T>& fused_value(std::uint32_t id);
     std::uint64_t leaf_version(const Node& n) const;
     Var<T> add_leaf(NodeKind kind, const std::string& name, const Matrix<T>* value, const Parameter<T>* p,
                     bool requires_grad);

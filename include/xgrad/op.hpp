@@ -193,6 +193,19 @@ public:
     /// claims it and computes anything else gets wrong gradients. The default
     /// is false, which is always safe.
     virtual bool gradient_is_identity(std::size_t /*i*/) const { return false; }
+    /// True only when forward() computes the right output while its output
+    /// buffer *is* input i's buffer (each output entry from input i's entry
+    /// at the same position, read before it is written, as `add` does), and
+    /// backward() never reads input i's value. The engine may then keep the
+    /// value of an op node that only this op reads, of the output's shape,
+    /// in the output's buffer (W·X in W·X + b): one buffer less. The default
+    /// is false, which is always safe.
+    virtual bool forward_in_place(std::size_t /*i*/) const { return false; }
+    /// False only when backward() never reads the op's own output value
+    /// (c.out()), as matmul's: a precondition for keeping that value in its
+    /// consumer's buffer (forward_in_place). The default is true, which is
+    /// always safe.
+    virtual bool backward_reads_output() const { return true; }
 };
 
 }  // namespace xg

@@ -16,4 +16,5 @@
 #include "xgrad/plan.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
+#include "xgrad/threads.hpp"
 #include "xgrad/two_layer.hpp"
