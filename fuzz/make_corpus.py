@@ -7,10 +7,12 @@ The graph seeds are small programs in the byte format described at the top of
 fuzz/fuzz_graph.cpp: the lecture's two-layer network, softmax cross-entropy,
 every unary op, broadcasting, replays with new shapes, extreme and non-finite
 values, explain and the gradient checker. The file seeds are valid and broken
-.npy and CSV files, and a checkpoint's manifest and file; their first byte picks
-the CSV delimiter and header lines, and for the checkpoint the parameter's
-shape and which of the two files the bytes are (see fuzz/fuzz_files.cpp).
+.npy, CSV and IDX files (plain and gzip), and a checkpoint's manifest and file;
+their first byte picks the CSV delimiter and header lines, how many IDX items
+a partial load reads, and for the checkpoint the parameter's shape and which
+of the two files the bytes are (see fuzz/fuzz_files.cpp).
 """
+import gzip
 import hashlib
 import math
 import os
@@ -404,6 +406,14 @@ def manifest(name, data, shape):
             % (name, name, shape, len(data), hashlib.sha256(data).hexdigest())).encode()
 
 
+def idx(type_byte, dims, data):
+    return bytes([0, 0, type_byte, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + data
+
+
+def gz(data):
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
 def file_seeds():
     f8 = struct.pack("<6d", 0.5, -1, 2, 3.25, 0, 1e-300)
     # First byte 0x90: a parameter W of 2 x 3 for the checkpoint; bit 0 picks
@@ -439,6 +449,30 @@ def file_seeds():
         "csv_ragged": b"\x00" + b"1,2,3\n4,5\n",
         "csv_labels": bytes([0x15]) + b"0,1,1,0\n",
     }
+    # IDX files: bits 4-7 of the first byte are the items a partial load reads.
+    images = idx(0x08, [3, 4, 4], bytes(range(0, 240, 5)))
+    labels = idx(0x08, [2], bytes([9, 0]))
+    out.update({
+        "idx_u8_images": b"\x10" + images,
+        "idx_u8_images_gz": b"\x20" + gz(images),
+        "idx_labels": b"\x10" + labels,
+        "idx_labels_out_of_range": b"\x00" + idx(0x08, [2], bytes([3, 12])),
+        "idx_i8": b"\x00" + idx(0x09, [4], struct.pack(">4b", -128, -1, 0, 127)),
+        "idx_i16": b"\x10" + idx(0x0B, [2, 2], struct.pack(">4h", -32768, 1, 258, 32767)),
+        "idx_i32": b"\x00" + idx(0x0C, [3], struct.pack(">3i", -2**31, 65539, 2**31 - 1)),
+        "idx_f32": b"\x00" + idx(0x0D, [2], struct.pack(">2f", 1.5, -3e38)),
+        "idx_f64": b"\x10" + idx(0x0E, [1, 3], struct.pack(">3d", 1e300, math.nan, -0.25)),
+        "idx_empty": b"\x00" + idx(0x08, [0, 28, 28], b""),
+        "idx_truncated": b"\x10" + images[:-7],
+        "idx_trailing": b"\x00" + labels + b"\x01",
+        "idx_bad_type": b"\x00" + idx(0x0A, [2], b"ab"),
+        "idx_4d": b"\x00" + idx(0x08, [1, 1, 1, 1], b"a"),
+        "idx_huge": b"\x00" + idx(0x0E, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""),
+        "idx_gz_truncated": b"\x10" + gz(images)[:-6],
+        "idx_gz_two_members": b"\x10" + gz(images[:20]) + gz(images[20:]),
+        "idx_gz_garbage_after": b"\x00" + gz(labels) + b"junk",
+        "idx_gz_bad_crc": b"\x00" + gz(labels)[:-8] + b"\x00\x00\x00\x00" + gz(labels)[-4:],
+    })
     return out
 
 

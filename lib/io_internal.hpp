@@ -1,10 +1,12 @@
 // What the file code shares inside the library (lib/files.cpp, npy.cpp,
-// csv.cpp, checkpoint.cpp, sha256.cpp; nn.cpp for parameter names). Not
-// installed: the public API is include/xgrad/io.hpp.
+// csv.cpp, checkpoint.cpp, sha256.cpp, gzip.cpp, idx.cpp; nn.cpp for
+// parameter names; fashion_mnist.cpp for IDX files). Not installed: the
+// public API is include/xgrad/io.hpp.
 #pragma once
 
 #include <charconv>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,57 @@ private:
     int fd_ = -1;
     std::uint64_t size_ = 0;
 };
+
+// ---- gzip or plain bytes (lib/gzip.cpp) -------------------------------------------
+
+/// A file's bytes from the start, in order; when the file is gzip-compressed
+/// (it starts with the bytes 1f 8b), the bytes it decompresses to, inflated
+/// by zlib a chunk at a time. A gzip file may hold several members one after
+/// the other (what `cat a.gz b.gz` makes); anything else after the last
+/// member, a corrupt stream (a bad block, a wrong CRC or length in a
+/// trailer) and a stream cut short are IoErrors naming the file.
+class ByteSource {
+public:
+    explicit ByteSource(const std::string& path);
+    ~ByteSource();
+    ByteSource(const ByteSource&) = delete;
+    ByteSource& operator=(const ByteSource&) = delete;
+
+    /// True when the file is gzip-compressed.
+    bool gzip() const { return inflater_ != nullptr; }
+    /// The size of the file itself (compressed, for gzip).
+    std::uint64_t file_size() const { return in_.size(); }
+    /// Up to n bytes into dst; fewer only when the data ends.
+    std::size_t read(char* dst, std::size_t n);
+    /// Read to the end of the data; the number of bytes that were left.
+    std::uint64_t skip_rest();
+    /// For gzip: the last four bytes of the file as the trailer of its last
+    /// member reads them, the size of that member's data modulo 2^32.
+    std::uint32_t gzip_trailer_size() const;
+    const std::string& path() const { return in_.path(); }
+
+private:
+    struct Inflater;
+    InFile in_;
+    std::uint64_t pos_ = 0;  // offset in the file of the next byte to take in
+    std::unique_ptr<Inflater> inflater_;
+};
+
+/// The largest number of bytes a gzip file of `file_size` bytes can
+/// decompress to: deflate codes at best 258 bytes in 2 bits (1032 : 1).
+inline std::uint64_t gzip_max_output(std::uint64_t file_size) {
+    return file_size > (UINT64_MAX - 4096) / 1032 ? UINT64_MAX : 1032 * file_size + 4096;
+}
+
+// ---- IDX (lib/idx.cpp) ---------------------------------------------------------------
+
+/// load_idx's work: the header, checked as idx_info checks it, then the
+/// first min(max_items, dims[0]) items converted to T, one item per row
+/// (items x item_size, the file's order) or, with `columns`, one item per
+/// column (item_size x items). `info` receives the header with dims[0] set
+/// to the number of items read.
+template <class T>
+Matrix<T> read_idx(const std::string& path, std::size_t max_items, bool columns, IdxInfo& info);
 
 // ---- writing (lib/files.cpp) --------------------------------------------------------
 

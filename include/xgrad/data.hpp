@@ -1,6 +1,7 @@
-// xgrad — data: classic 2-D toy sets (seeded), a user's X/Y from files with
-// every check a training run needs, train/test splits, one-hot labels, and
-// mini-batches (an epoch at a time, each example once).
+// xgrad — data: classic 2-D toy sets (seeded), Fashion-MNIST (Debian's
+// dataset-fashion-mnist), a user's X/Y from files with every check a
+// training run needs, train/test splits, one-hot labels, and mini-batches
+// (an epoch at a time, each example once).
 //
 // Conventions: examples are columns. X is n_x × m; labels Y are one row of
 // class indices, 1 × m (for two classes, the 0/1 labels binary
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,6 +97,39 @@ std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& data, doubl
 /// a label that is not an integer in [0, classes). Messages name the file.
 template <class T>
 Dataset<T> load_dataset(const std::string& x_path, const std::string& y_path, std::size_t classes = 2);
+
+// ---- Fashion-MNIST ----------------------------------------------------------------------
+
+/// Which part of Fashion-MNIST: the 60 000 training images or the 10 000 test images.
+enum class FashionMnistSplit {
+    train,  ///< train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz
+    test,   ///< t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz
+};
+
+/// The folder where Debian's package dataset-fashion-mnist installs the
+/// files: "/usr/share/datasets/fashion-mnist".
+std::string fashion_mnist_dir();
+
+/// The ten class names, by label: "T-shirt/top", "Trouser", "Pullover",
+/// "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot".
+const std::vector<std::string>& fashion_mnist_classes();
+
+/// Load a split of Fashion-MNIST (Zalando's 28 × 28 grey images of clothes,
+/// in ten classes) from the IDX files in `dir`: X is 784 × m, one image per
+/// column, its pixels row by row, scaled from 0 … 255 to [0, 1]; Y is the
+/// 1 × m row of class indices 0 … 9; classes = 10. Only the first
+/// min(max_examples, all) examples are read and converted. Each file is
+/// looked for as NAME.gz, then as NAME (gunzipped). Throws IoError naming
+/// the file when one is missing (saying that the Debian package
+/// dataset-fashion-mnist provides them) or malformed (see load_idx), when
+/// the images are not n × 28 × 28 unsigned bytes or the labels not n
+/// unsigned bytes, when the two files hold different numbers of examples
+/// (naming both), and for a label of 10 or more (naming its position and
+/// value); ValueError when max_examples is 0.
+template <class T>
+Dataset<T> load_fashion_mnist(FashionMnistSplit split,
+                              std::size_t max_examples = std::numeric_limits<std::size_t>::max(),
+                              const std::string& dir = fashion_mnist_dir());
 
 // ---- mini-batches ---------------------------------------------------------------------
 
@@ -251,6 +286,8 @@ private:
     const Batch<T>& current() const { return current_; }
 };
 
+extern template Dataset<float> load_fashion_mnist(FashionMnistSplit, std::size_t, const std::string&);
+extern template Dataset<double> load_fashion_mnist(FashionMnistSplit, std::size_t, const std::string&);
 extern template class MiniBatches<float>;
 extern template class MiniBatches<double>;
 

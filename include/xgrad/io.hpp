@@ -1,5 +1,6 @@
 // xgrad — matrices and parameters on disk: numpy's .npy format, CSV and
-// whitespace-separated text, and checkpoints of named parameters.
+// whitespace-separated text, IDX files (the MNIST family's format, plain or
+// gzip-compressed), and checkpoints of named parameters.
 //
 // Readers trust nothing: they read only regular files, a .npy header (magic,
 // version, dtype, order, shape) is checked against the file's size before the
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,81 @@ Matrix<T> load_matrix(const std::string& path);
 /// ".txt" with spaces (what numpy's loadtxt reads by default).
 template <class T>
 void save_matrix(const std::string& path, const Matrix<T>& m);
+
+// ---- IDX (the MNIST family's format) ----------------------------------------
+
+/// The element type of an IDX file, its header's third byte. Multi-byte
+/// values are stored big-endian.
+enum class IdxType : std::uint8_t {
+    u8 = 0x08,   ///< unsigned byte (MNIST's pixels and labels)
+    i8 = 0x09,   ///< signed byte
+    i16 = 0x0B,  ///< int16
+    i32 = 0x0C,  ///< int32
+    f32 = 0x0D,  ///< float32
+    f64 = 0x0E,  ///< float64
+};
+
+/// The type's name in messages: "unsigned byte", "signed byte", "int16",
+/// "int32", "float32" or "float64".
+std::string to_string(IdxType type);
+
+/// What an IDX file's header says: the element type and 1 to 3 sizes, the
+/// first of which counts the items (images, labels).
+struct IdxInfo {
+    IdxType type = IdxType::u8;
+    std::vector<std::size_t> dims;  ///< 1 to 3 sizes, e.g. (60000, 28, 28) for images, (60000) for labels
+    bool gzip = false;              ///< the file is gzip-compressed
+
+    /// dims[0], the number of items.
+    std::size_t items() const { return dims.empty() ? 0 : dims[0]; }
+    /// The values per item: the product of dims[1], dims[2] (784 for 28 × 28 images, 1 for labels).
+    std::size_t item_size() const {
+        std::size_t n = 1;
+        for (std::size_t k = 1; k < dims.size(); ++k) n *= dims[k];
+        return n;
+    }
+};
+
+/// The values of an IDX file converted to T, with its header.
+template <class T>
+struct IdxArray {
+    IdxInfo info;      ///< the header; dims[0] is the number of items loaded
+    Matrix<T> values;  ///< items × item_size: one item per row, in the file's order (row by row for an image)
+
+    /// item_size × items, one item per column: xgrad's layout of examples (X
+    /// is n_x × m); for 1-D labels, the 1 × m row of a data set's Y.
+    Matrix<T> columns() const;
+};
+
+/// Read and check the header of an IDX file, plain or gzip-compressed (the
+/// file is gzip when it starts with the bytes 1f 8b, whatever its name).
+/// The header is two zero bytes, the element type (IdxType), the number of
+/// dimensions (1 to 3) and each size as a big-endian uint32; the values
+/// follow, the last index fastest. Throws IoError naming the file when it is
+/// missing or unreadable, is not a regular file, does not start with two
+/// zero bytes (nor with gzip's magic), has an unknown element type, 0 or
+/// more than 3 dimensions, sizes whose product overflows, or a truncated
+/// header; for a plain file, when its size is not the header plus exactly
+/// the values the sizes call for; for a gzip file, when the stream is
+/// corrupt or cut short within the header, or the sizes call for more bytes
+/// than the file could decompress to. Reads no values (a gzip file's size
+/// after decompression is checked by load_idx).
+IdxInfo idx_info(const std::string& path);
+
+/// Load an IDX file, plain or gzip-compressed, converting its values to T:
+/// the first min(max_items, dims[0]) items (all by default). The header is
+/// checked first, as idx_info does; then exactly the bytes of those items
+/// are read, or decompressed, and nothing after them. A full load then
+/// checks that the data ends where the header says: too few bytes
+/// ("47040000 data bytes expected, 1000 found") and trailing bytes are
+/// IoErrors. A partial load of a plain file has its size checked from the
+/// header; of a gzip file, the size its last trailer records is compared
+/// with the header's, and only when they differ (several gzip members, or
+/// damage) is the rest decompressed to find out. A corrupt gzip stream, and
+/// for T = float a finite float64 value beyond float's range, are IoErrors
+/// too. Messages name the file.
+template <class T>
+IdxArray<T> load_idx(const std::string& path, std::size_t max_items = std::numeric_limits<std::size_t>::max());
 
 // ---- parameters -------------------------------------------------------------
 
@@ -174,6 +251,10 @@ extern template Matrix<float> load_matrix(const std::string&);
 extern template Matrix<double> load_matrix(const std::string&);
 extern template void save_matrix(const std::string&, const Matrix<float>&);
 extern template void save_matrix(const std::string&, const Matrix<double>&);
+extern template struct IdxArray<float>;
+extern template struct IdxArray<double>;
+extern template IdxArray<float> load_idx(const std::string&, std::size_t);
+extern template IdxArray<double> load_idx(const std::string&, std::size_t);
 extern template void save_parameters(const std::string&, const std::vector<Parameter<float>>&);
 extern template void save_parameters(const std::string&, const std::vector<Parameter<double>>&);
 extern template void load_parameters(const std::string&, const std::vector<Parameter<float>>&);
