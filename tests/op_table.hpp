@@ -49,6 +49,8 @@ struct Dims {
 /// exponent, leaky_relu's slope.
 struct Attr {
     double number = 0;
+    xg::Conv2dSpec conv{};  ///< conv2d's image shape, kernel, stride and padding
+    xg::Pool2dSpec pool{};  ///< the pooling's image shape, window and stride
 };
 
 // ---- domains ------------------------------------------------------------------
@@ -483,6 +485,16 @@ inline std::vector<ErrorCase> broadcast_errors(const std::string& op, bool all) 
     };
 }
 
+}  // namespace detail
+
+}  // namespace xgt::op_table
+
+#include "op_table_images.hpp"  // conv2d, max_pool2d, avg_pool2d: add_image_rows
+
+namespace xgt::op_table {
+
+namespace detail {
+
 inline std::vector<Row> make_rows() {
     using xg::Axis;
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -762,6 +774,9 @@ inline std::vector<Row> make_rows() {
         r.differentiable = {false};
         t.push_back(r);
     }
+
+    // ---- images: convolution and pooling (tests/op_table_images.hpp)
+    add_image_rows(t);
 
     // ---- losses
     const auto loss = [](std::string name, std::string op, Form f, std::vector<std::string> inputs,
