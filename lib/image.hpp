@@ -45,6 +45,10 @@ struct ImageGeometry {
         if (H > quarter || W > quarter || k > quarter || !mul_fits(C, H, t) || !mul_fits(t, W, t) || !mul_fits(C, k, t) || !mul_fits(t, k, t)) {
             return img + " with a " + std::to_string(k) + "x" + std::to_string(k) + " " + kname + " is too large";
         }
+        if (pooling && k > 4096) {
+            // The adjoint of max pooling numbers a window's entries in T: exact below 2^24.
+            return "the window " + std::to_string(k) + "x" + std::to_string(k) + " is larger than 4096x4096";
+        }
         if (!pooling && pad >= k) {
             return "padding " + std::to_string(pad) + " is not smaller than the kernel " + std::to_string(k) +
                    " (outputs would read nothing but padding)";

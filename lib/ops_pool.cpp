@@ -18,6 +18,28 @@ ImageShape pool2d_output(const Pool2dSpec& spec) {
 
 namespace detail {
 
+/// Max pooling's adjoint, one window row t at a time, in two passes over
+/// rows of m values (every load unconditional and no arithmetic under a
+/// select, so the compiler vectorises both):
+/// idx = t where x equals the window's maximum y (or both are NaN) and no
+/// earlier row did (idx = none) — the arg-max of each image's window …
+template <class T>
+void pool_argmax_row(const T* __restrict__ x, const T* __restrict__ y, T* __restrict__ idx, T t, T none, std::size_t m) {
+    for (std::size_t j = 0; j < m; ++j) {
+        const T a = x[j], b = y[j], i = idx[j];
+        idx[j] = (((a == b) | ((a != a) & (b != b))) & (i == none)) ? t : i;
+    }
+}
+
+/// … then d += g where idx = t (0 elsewhere, so a NaN in g reaches only its arg-max).
+template <class T>
+void pool_route_row(const T* __restrict__ idx, const T* __restrict__ g, T* __restrict__ d, T t, std::size_t m) {
+    for (std::size_t j = 0; j < m; ++j) {
+        const T gj = g[j], i = idx[j];
+        d[j] += i == t ? gj : T(0);
+    }
+}
+
 /// The pooling ops: one class, `max` picks the kind.
 template <class T>
 class Pool2dOp final : public Op<T> {
@@ -65,8 +87,10 @@ public:
                 const T* xr = x.data + window_row(first, t) * m;
                 if (max_) {
                     // A larger entry, or the first NaN, takes the place: ties keep the first maximum.
+                    // (Bitwise on the comparisons: a select the compiler vectorises.)
                     for (std::size_t j = 0; j < m; ++j) {
-                        if (xr[j] > yr[j] || (xr[j] != xr[j] && yr[j] == yr[j])) yr[j] = xr[j];
+                        const T a = xr[j], b = yr[j];
+                        yr[j] = ((a > b) | ((a != a) & (b == b))) ? a : b;
                     }
                 } else {
                     for (std::size_t j = 0; j < m; ++j) yr[j] += xr[j];
@@ -85,25 +109,21 @@ public:
         if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
         if (m == 0) return;
         const T scale = T(1) / T(kk);
-        // For max: per image, whether its window's arg-max has taken the gradient yet.
-        T* done = max_ ? c.scratch(0, Shape{1, m}).data() : nullptr;
+        // For max: per image, the window row of its arg-max (kk: not found yet).
+        // Window offsets are exact in T: windows are at most 4096 x 4096 (image.hpp), below 2^24 entries.
+        T* idx = max_ ? c.scratch(0, Shape{1, m}).data() : nullptr;
+        const T none = T(kk);
         each_window([&](std::size_t out_row, std::size_t first) {
             const T* g = dy.data + out_row * m;
             if (max_) {
                 const T* yr = y.data + out_row * m;
-                std::fill(done, done + m, T(0));
+                std::fill(idx, idx + m, none);
                 // The first entry equal to the window's maximum (or its first NaN) is its arg-max.
                 for (std::size_t t = 0; t < kk; ++t) {
-                    const std::size_t row = window_row(first, t);
-                    const T* xr = x.data + row * m;
-                    T* d = s.view.data + row * m;
-                    for (std::size_t j = 0; j < m; ++j) {
-                        const bool hit = xr[j] == yr[j] || (xr[j] != xr[j] && yr[j] != yr[j]);
-                        if (hit && done[j] == T(0)) {
-                            d[j] += g[j];
-                            done[j] = T(1);
-                        }
-                    }
+                    pool_argmax_row(x.data + window_row(first, t) * m, yr, idx, T(t), none, m);
+                }
+                for (std::size_t t = 0; t < kk; ++t) {
+                    pool_route_row(idx, g, s.view.data + window_row(first, t) * m, T(t), m);
                 }
             } else {
                 for (std::size_t t = 0; t < kk; ++t) {
