@@ -1,6 +1,8 @@
 // The op table: one row per op of include/xgrad/ops.hpp, and one per form of
 // an op that behaves differently (each broadcasting case of a binary op, each
-// matrix-and-number form, each reduction axis, each form of a loss). A row
+// matrix-and-number form, each reduction axis, each form of a loss, each
+// kernel/stride/padding of conv2d and window of the poolings, whose rows are
+// in tests/op_table_images.hpp). A row
 // says how to build the op for float and double, which inputs it takes and
 // which of them are differentiable, the shapes it accepts, the values where
 // it is differentiable, its value computed in plain loops, the formulas it
