@@ -11,7 +11,7 @@
 //
 // The bytes, read in order (a missing byte reads as 0):
 //   flags     bit 0: float32 (else float64); bit 1: numeric-debug mode on
-//   then up to 64 instructions, each an opcode byte (mod 19) and its operands:
+//   then up to 64 instructions, each an opcode byte (mod 20) and its operands:
 //   0 input        rows cols values…   rows, cols: byte mod 9 (0 makes an empty matrix);
 //                                      an odd rows byte / 9 makes an input that carries a gradient
 //   1 parameter    rows cols values…
@@ -39,6 +39,10 @@
 //   17 absurd shape            a b  a user-defined op declaring 2^(a mod 62) x 2^(62 - a mod 62 + b mod 2)
 //                                      on the last node: a ShapeError, nothing allocated, nothing added
 //   18 accept changed leaves
+//   19 image op    kind C H W k stride padding nodes…   kind mod 4: conv2d(X, K), conv2d(X, K, b),
+//                                      max_pool2d(X), avg_pool2d(X); C, H, W: byte mod 9, k byte mod 5,
+//                                      stride and padding byte mod 4 (zeros and misfits included);
+//                                      the window is k, the padding unused, for pooling
 // After every backward() that returns, no leaf the loss reads may have taken a
 // new value (set_value, write access to a parameter) since the last forward():
 // the harness keeps its own record of the leaves it changed.
@@ -113,7 +117,7 @@ public:
 
     void run() {
         for (int steps = 0; steps < 64 && !in_.done(); ++steps) {
-            const int op = in_.u8() % 19;
+            const int op = in_.u8() % 20;
             try {
                 step(op);
             } catch (const xg::Error&) {
@@ -256,6 +260,41 @@ private:
                 changed_.clear();
                 known_ = true;
                 break;
+            case 19:
+                if (have()) image_op();
+                break;
+        }
+    }
+
+    /// A conv2d or pooling whose geometry comes from the bytes: most
+    /// geometries do not fit the nodes and must be refused with a
+    /// ShapeError that adds no node.
+    void image_op() {
+        const std::size_t kind = in_.below(4);
+        const xg::ImageShape im{in_.below(9), in_.below(9), in_.below(9)};
+        const std::size_t k = in_.below(5), stride = in_.below(4), pad = in_.below(4);
+        const std::size_t before = g_.size();
+        try {
+            if (kind <= 1) {
+                const xg::Var<T> x = node(), w = node();
+                const xg::Conv2dSpec spec{im, k, stride, pad};
+                if (kind == 0) {
+                    conv2d(x, w, spec);
+                } else {
+                    conv2d(x, w, node(), spec);
+                }
+            } else {
+                const xg::Var<T> x = node();
+                const xg::Pool2dSpec spec{im, k, stride};
+                if (kind == 2) {
+                    max_pool2d(x, spec);
+                } else {
+                    avg_pool2d(x, spec);
+                }
+            }
+        } catch (const xg::Error&) {
+            if (g_.size() != before) broken("a refused image op added a node");
+            throw;
         }
     }
 

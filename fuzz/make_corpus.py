@@ -153,6 +153,12 @@ class Program:
     def accept(self):
         self.b.append(18)
 
+    def image_op(self, kind, C, H, W, k, stride, padding, *nodes):
+        """kind 0 conv2d(X, K), 1 conv2d(X, K, b), 2 max_pool2d(X), 3 avg_pool2d(X), geometry as given."""
+        self.b += bytes([19, kind, C, H, W, k, stride, padding]) + bytes(nodes)
+        self.nodes += 1
+        return self.nodes - 1
+
 
 def seq(n, start=0.1, step=0.37):
     return [round(start + step * ((k * 7) % 11 - 5), 3) for k in range(n)]
@@ -375,6 +381,30 @@ def seeds():
     p.forward()
     p.backward_last()
     out["versions"] = p
+
+    # A small conv net (two 2 x 2 images of 2 channels, 2 kernels of 2 x 2,
+    # padding 1): conv2d with a bias, max and average pooling, a loss, the
+    # gradient checker and explain; then geometries that must be refused.
+    p = Program()
+    X = p.input(8, 3, seq(24, 0.2))
+    K = p.parameter(2, 8, seq(16, -0.1, 0.11))
+    b = p.parameter(2, 1, [0.1, -0.2])
+    Y = p.image_op(1, 2, 2, 2, 2, 1, 1, X, K, b)  # 2·3·3 x 3
+    M = p.image_op(2, 2, 3, 3, 2, 1, 0, Y)        # 2·2·2 x 3
+    A = p.image_op(3, 2, 2, 2, 2, 1, 0, M)        # 2 x 3
+    J = p.loss("mean", A)
+    p.backward(J)
+    p.gradcheck()
+    p.explain(J, shapes=True, all_nodes=True)
+    p.image_op(0, 2, 2, 2, 2, 0, 1, X, K)   # stride 0
+    p.image_op(0, 1, 2, 2, 2, 1, 1, X, K)   # X has 8 rows, C·H·W = 4
+    p.image_op(2, 2, 3, 3, 2, 2, 0, Y)      # windows that do not tile 3 x 3 with stride 2
+    p.image_op(0, 0, 2, 2, 2, 1, 1, X, K)   # zero channels
+    p.image_op(0, 2, 2, 2, 4, 1, 0, X, K)   # a kernel larger than the image
+    p.nodes -= 5                            # refused: no node added
+    p.forward()
+    p.backward_last()
+    out["conv_net"] = p
 
     # Builds whose k-th allocation fails (k = 1 … 12) on nodes of the two-layer
     # graph, and shapes whose byte count overflows.

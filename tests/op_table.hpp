@@ -1,6 +1,8 @@
 // The op table: one row per op of include/xgrad/ops.hpp, and one per form of
 // an op that behaves differently (each broadcasting case of a binary op, each
-// matrix-and-number form, each reduction axis, each form of a loss). A row
+// matrix-and-number form, each reduction axis, each form of a loss, each
+// kernel/stride/padding of conv2d and window of the poolings, whose rows are
+// in tests/op_table_images.hpp). A row
 // says how to build the op for float and double, which inputs it takes and
 // which of them are differentiable, the shapes it accepts, the values where
 // it is differentiable, its value computed in plain loops, the formulas it
@@ -49,6 +51,8 @@ struct Dims {
 /// exponent, leaky_relu's slope.
 struct Attr {
     double number = 0;
+    xg::Conv2dSpec conv{};  ///< conv2d's image shape, kernel, stride and padding
+    xg::Pool2dSpec pool{};  ///< the pooling's image shape, window and stride
 };
 
 // ---- domains ------------------------------------------------------------------
@@ -483,6 +487,16 @@ inline std::vector<ErrorCase> broadcast_errors(const std::string& op, bool all) 
     };
 }
 
+}  // namespace detail
+
+}  // namespace xgt::op_table
+
+#include "op_table_images.hpp"  // conv2d, max_pool2d, avg_pool2d: add_image_rows
+
+namespace xgt::op_table {
+
+namespace detail {
+
 inline std::vector<Row> make_rows() {
     using xg::Axis;
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -762,6 +776,9 @@ inline std::vector<Row> make_rows() {
         r.differentiable = {false};
         t.push_back(r);
     }
+
+    // ---- images: convolution and pooling (tests/op_table_images.hpp)
+    add_image_rows(t);
 
     // ---- losses
     const auto loss = [](std::string name, std::string op, Form f, std::vector<std::string> inputs,

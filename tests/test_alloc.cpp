@@ -151,3 +151,66 @@ TEST_CASE("an epoch whose last batch is smaller allocates nothing after the firs
     }
     CHECK(last < 0.9 * first);
 }
+
+TEST_CASE("100 replayed steps of a conv net allocate nothing: conv2d, relu, max_pool2d, avg_pool2d, dense, softmax (float64 and float32)") {
+    // The im2col columns and their gradient are scratch matrices the conv
+    // nodes keep between replays; pooling keeps its per-image flags.
+    openblas_set_num_threads(1);
+    const auto run = [](auto zero) {
+        using T = decltype(zero);
+        std::mt19937_64 rng(13);
+        const std::size_t m = 16;
+        xg::Parameter<T> K1(randn<T>(4, 9, rng, 0.3), "K1"), b1(randn<T>(4, 1, rng, 0.1), "b1");
+        xg::Parameter<T> K2(randn<T>(6, 36, rng, 0.2), "K2");
+        xg::Parameter<T> W(randn<T>(3, 6 * 2 * 2, rng, 0.2), "W");
+        xg::Graph<T> g;
+        auto X = g.input(randn<T>(1 * 12 * 12, m, rng), "X");
+        xg::Matrix<T> y({1, m});
+        for (std::size_t j = 0; j < m; ++j) y(0, j) = T(j % 3);
+        auto Y = g.input(y, "y");
+        auto A1 = relu(conv2d(X, g.parameter(K1), g.parameter(b1), {{1, 12, 12}, 3, 1, 1}));  // 4 x 12 x 12
+        auto P1 = max_pool2d(A1, {{4, 12, 12}, 2, 2});                                          // 4 x 6 x 6
+        auto A2 = relu(conv2d(P1, g.parameter(K2), {{4, 6, 6}, 3, 2, 1}));                   // 6 x 3 x 3
+        auto P2 = avg_pool2d(A2, {{6, 3, 3}, 2, 1});                                             // 6 x 2 x 2
+        auto J = softmax_cross_entropy(matmul(g.parameter(W), P2), Y);
+        xg::Parameter<T>* params[] = {&K1, &b1, &K2, &W};
+        auto step = [&] {
+            g.forward();
+            g.backward(J);
+            for (xg::Parameter<T>* p : params) {
+                T* w = p->value().data();
+                const T* d = p->grad().data();
+                for (std::size_t k = 0; k < p->value().size(); ++k) w[k] -= T(0.1) * d[k];
+            }
+        };
+        step();
+        const double first = double(J.value()(0, 0));
+        long before = allocation_count();
+        for (int k = 0; k < 100; ++k) step();
+        long used = allocation_count() - before;
+        CHECK(double(J.value()(0, 0)) < first);  // it did train
+        // Batches of 16 and 5 in turn (an epoch's last batch): once both
+        // shapes have been seen, the im2col buffers keep both allocations.
+        const xg::Matrix<T> X16 = X.value(), y16 = Y.value();
+        xg::Matrix<T> X5({X16.shape()[0], 5}), y5({1, 5});
+        for (std::size_t i = 0; i < X16.shape()[0]; ++i)
+            for (std::size_t j = 0; j < 5; ++j) X5(i, j) = X16(i, j);
+        for (std::size_t j = 0; j < 5; ++j) y5(0, j) = y16(0, j);
+        const auto batch = [&](const xg::Matrix<T>& x, const xg::Matrix<T>& l) {
+            g.set_value(X, x);
+            g.set_value(Y, l);
+            step();
+        };
+        batch(X5, y5);
+        batch(X16, y16);
+        before = allocation_count();
+        for (int k = 0; k < 10; ++k) {
+            batch(X5, y5);
+            batch(X16, y16);
+        }
+        used += allocation_count() - before;
+        return used;
+    };
+    CHECK(run(double(0)) == 0);
+    CHECK(run(float(0)) == 0);
+}

@@ -38,6 +38,12 @@ int main() {
     auto Y = g.input(xg::Matrix<double>{{0.0, 1.0}, {1.0, 0.0}}, "Y");
     auto y = g.input(xg::Matrix<double>{{1.0, 0.0}}, "y");
     auto Q = (P / 4.0).named("Q");
+    // A 1 × 2 × 2 image per column, one 2 × 2 kernel K and its bias c.
+    auto I = g.parameter(xg::Matrix<double>{{1.0}, {2.0}, {3.0}, {4.0}}, "I");
+    auto K = g.parameter(xg::Matrix<double>{{0.5, -1.0, 2.0, 1.5}}, "K");
+    auto c = g.parameter(xg::Matrix<double>{{0.1}}, "c");
+    const xg::Conv2dSpec conv{{1, 2, 2}, 2, 1, 0};
+    const xg::Pool2dSpec pool{{1, 2, 2}, 2, 2};
 
     const std::vector<xg::Var<double>> ops = {
         matmul(A, X), A + B, A - B, A * B, A / B, -X,
@@ -47,6 +53,7 @@ int main() {
         sum(X), sum(X, xg::Axis::over_rows), sum(X, xg::Axis::over_cols),
         mean(X), mean(X, xg::Axis::over_rows), mean(X, xg::Axis::over_cols),
         transpose(X), detach(X),
+        conv2d(I, K, conv), conv2d(I, K, c, conv), max_pool2d(I, pool), avg_pool2d(I, pool),
     };
     const std::vector<xg::Var<double>> losses = {
         binary_cross_entropy(Q, Y), binary_cross_entropy(sigmoid(Z).named("S"), Y),

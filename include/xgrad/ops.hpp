@@ -257,4 +257,89 @@ Var<T> transpose(Var<T> x);
 template <class T>
 Var<T> detach(Var<T> x);
 
+// ---- images: convolution and pooling (lib/ops_conv.cpp, lib/ops_pool.cpp) --
+// An image batch is a matrix with one column per image: its C·H·W values in
+// channel-row-column order down the column (entry (c·H + h)·W + w), so X is
+// C·H·W × m. The image shape is an attribute of the op, checked against the
+// row count; flattening an image batch for a dense layer is the identity.
+// Kernels, windows, strides and padding are square (the same along rows and
+// columns). Every geometry mistake is a ShapeError at build that names the
+// op, the nodes, the image shape and the arithmetic:
+// "conv2d(X, K): X has 785 rows, but C·H·W = 1·28·28 = 784: X [785x5], K [4x9]".
+
+/// The shape of one image: C channels of H rows and W columns.
+struct ImageShape {
+    std::size_t channels = 1;
+    std::size_t height = 1;
+    std::size_t width = 1;
+};
+
+/// A convolution's attributes: the input image shape, the kernel size k
+/// (k × k), the stride and the zero padding added on every side
+/// (0 ≤ padding < kernel). The output image is Kout × Ho × Wo with
+/// Ho = ⌊(H + 2·padding − k) / stride⌋ + 1 (and Wo alike): as in PyTorch, rows
+/// and columns a stride does not reach at the bottom and right are not read.
+struct Conv2dSpec {
+    ImageShape image;
+    std::size_t kernel = 3;
+    std::size_t stride = 1;
+    std::size_t padding = 0;
+};
+
+/// A pooling's attributes: the input image shape, the window size (window ×
+/// window) and the stride. The windows must tile the image: (H − window) and
+/// (W − window) multiples of the stride (a ShapeError otherwise, nothing is
+/// dropped silently). Output: C × Ho × Wo, Ho = (H − window) / stride + 1.
+struct Pool2dSpec {
+    ImageShape image;
+    std::size_t window = 2;
+    std::size_t stride = 2;
+};
+
+/// The output image shape of a convolution with `out_channels` kernels, or of
+/// a pooling (out_channels = C). ShapeError when the spec is impossible
+/// (a zero size or stride, a kernel larger than the padded image, padding ≥
+/// kernel, windows that do not tile the image).
+ImageShape conv2d_output(const Conv2dSpec& spec, std::size_t out_channels);
+/// The output image shape of a pooling; see conv2d_output.
+ImageShape pool2d_output(const Pool2dSpec& spec);
+
+/// 2-D convolution (cross-correlation, as in PyTorch) of an image batch.
+/// X: C·H·W × m; K: Kout × C·k·k, one kernel per row, its entries in
+/// channel-row-column order; Y: Kout·Ho·Wo × m in the same layout.
+///   Y = img(K · im2col(X))          forward: one gemm over the whole batch
+///   dK = img⁻¹(dY) · im2col(X)ᵀ     dX = col2im(Kᵀ · img⁻¹(dY))  (the transposed convolution)
+/// im2col(X) is C·k·k × Ho·Wo·m (column (p, j) holds the patch under output
+/// pixel p of image j); img reads a Kout × Ho·Wo·m matrix as the image batch
+/// Kout·Ho·Wo × m (the same memory); col2im adds each column back onto the
+/// pixels its patch came from. The im2col buffer is kept by the node between
+/// replays. ShapeError for a bad spec, X with other than C·H·W rows, K with
+/// other than C·k·k columns.
+template <class T>
+Var<T> conv2d(Var<T> x, Var<T> k, Conv2dSpec spec);
+
+/// Convolution plus a bias per output channel, b: Kout × 1, added to every
+/// pixel of channel k of every image (one node: the bias add runs on the
+/// gemm's output rows):
+///   Y = img(K · im2col(X) + b)      db = Σ_columns img⁻¹(dY)
+/// and dK, dX as for conv2d(x, k, spec). ShapeError unless b is Kout × 1.
+template <class T>
+Var<T> conv2d(Var<T> x, Var<T> k, Var<T> b, Conv2dSpec spec);
+
+/// Max pooling over each window of each channel of each image.
+/// X: C·H·W × m → Y: C·Ho·Wo × m.   Y = maxpool(X)   dX = unpool_max(dY):
+/// each gradient entry goes to the arg-max of its window in X, the first
+/// maximum in row-major window order when several entries tie (a NaN counts
+/// as the maximum: a window holding one gives NaN, and its first NaN takes
+/// the gradient); overlapping windows add up. ShapeError for a bad spec or
+/// windows that do not tile the image.
+template <class T>
+Var<T> max_pool2d(Var<T> x, Pool2dSpec spec);
+
+/// Average pooling: Y = avgpool(X), the mean of each window.
+/// dX = unpool_avg(dY): each gradient entry spread evenly over its window
+/// (dY / window²); overlapping windows add up. Errors as max_pool2d.
+template <class T>
+Var<T> avg_pool2d(Var<T> x, Pool2dSpec spec);
+
 }  // namespace xg
