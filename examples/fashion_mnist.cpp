@@ -78,7 +78,7 @@ const std::vector<ModelChoice> model_choices = {
 xg::Sequential<Real> build_model(const Options& o, std::size_t n_in, std::size_t classes) {
     for (const ModelChoice& m : model_choices)
         if (o.model == m.name) return m.build(o, n_in, classes);
-    throw xg::ValueError("fashion_mnist: no model named '" + o.model + "'");
+    throw xg::ValueError("no model named '" + o.model + "'");
 }
 
 // ---- measuring -----------------------------------------------------------------------
@@ -155,7 +155,7 @@ public:
         last_ = now;
         const double secs = std::chrono::duration<double>(now - start_).count();
         const double eta = secs / double(done) * double(batches_ - done);
-        std::printf("\repoch %zu/%zu  batch %zu/%zu  %.0f examples/s  ETA %s  loss %.4f\033[K", epoch_, epochs_, done,
+        std::printf("\repoch %2zu/%zu  batch %zu/%zu  %.0f examples/s  ETA %s  loss %.4f\033[K", epoch_, epochs_, done,
                     batches_, double(examples) / std::max(secs, 1e-9), duration(eta).c_str(), loss);
         std::fflush(stdout);
     }
@@ -204,7 +204,7 @@ int run(const Options& o) {
     if (o.validation > 0) {
         // Choosing a recipe: measure on the last N training images, never on the test set.
         if (o.validation >= train.size())
-            throw xg::ValueError("fashion_mnist: --validation " + std::to_string(o.validation) +
+            throw xg::ValueError("--validation " + std::to_string(o.validation) +
                                  " leaves no training image of " + std::to_string(train.size()));
         test = columns(train, train.size() - o.validation, train.size());
         train = columns(train, 0, train.size() - o.validation);
@@ -277,7 +277,7 @@ int run(const Options& o) {
     if (!o.plot.empty()) {
         const std::string err = fashion_plot::draw(o.plot, losses, accuracies, test, e.predicted, measured);
         if (err.empty()) std::printf("drew %s\n", o.plot.c_str());
-        else std::fprintf(stderr, "fashion_mnist: no picture: %s\n", err.c_str());
+        else std::fflush(stdout), std::fprintf(stderr, "fashion_mnist: no picture: %s\n", err.c_str());
     }
 
     if (o.expect_loss_drop) {
@@ -309,6 +309,11 @@ int main(int argc, char** argv) {
     app.add_option("--model", o.model, "The network: mlp (784 -> 512 relu -> 256 relu -> 10 by default)")
         ->check(CLI::IsMember(names))
         ->capture_default_str();
+    app.add_option("--hidden", o.hidden, "The mlp's hidden relu layers")
+        ->delimiter(',')
+        ->type_name("N,N,...")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
     app.add_option("--epochs", o.epochs, "Passes over the training set (0: evaluate only)")->capture_default_str();
     app.add_option("--batch-size", o.batch_size, "Examples per mini-batch")
         ->check(CLI::Range(1, 1000000))
@@ -325,11 +330,6 @@ int main(int argc, char** argv) {
     app.add_option("--save", o.save, "Save the weights as a checkpoint in DIR after training")->type_name("DIR");
     app.add_option("--load", o.load, "Start from the weights saved in DIR (with --epochs 0: evaluate them)")
         ->type_name("DIR");
-    app.add_option("--hidden", o.hidden, "The mlp's hidden relu layers")
-        ->delimiter(',')
-        ->type_name("N,N,...")
-        ->check(CLI::Range(1, 100000))
-        ->capture_default_str();
     app.add_option("--validation", o.validation,
                    "Hold out the last N training images and measure on them instead of the test set")
         ->type_name("N");

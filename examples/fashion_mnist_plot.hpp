@@ -41,15 +41,16 @@ std::string draw(const std::string& file, const std::vector<double>& losses, con
     std::fprintf(gp, "$curves << EOD\n");
     for (std::size_t e = 0; e < losses.size(); ++e) std::fprintf(gp, "%zu %.6g %.4f\n", e, losses[e], accuracies[e]);
     std::fprintf(gp, "EOD\n");
+    const int every = losses.size() <= 11 ? 1 : losses.size() <= 51 ? 5 : 10;  // epochs between tics
     std::fprintf(gp,
-                 "set grid\nunset key\nset xlabel 'epoch'\nset xrange [0:*]\n"
+                 "set grid\nunset key\nset xlabel 'epoch'\nset xrange [0:*]\nset xtics %d\n"
                  "set origin 0,0.7\nset size 0.5,0.3\nset title 'Training loss (epoch 0: before training)'\n"
                  "set ylabel 'mean softmax cross-entropy'\nset yrange [0:*]\n"
                  "plot $curves using 1:2 with linespoints pt 7 ps 0.6 lw 2 lc rgb '#1a1a1a'\n"
                  "set origin 0.5,0.7\nset size 0.5,0.3\nset title '%s accuracy (%zu images)'\n"
                  "set ylabel '%%'\nset yrange [*:*]\n"
                  "plot $curves using 1:3 with linespoints pt 7 ps 0.6 lw 2 lc rgb '#2b83ba'\n",
-                 measured == "test" ? "Test" : "Validation", test.size());
+                 every, measured == "test" ? "Test" : "Validation", test.size());
 
     // The misclassified images: 28 × 28 pixels each, white on black, row 0 on top.
     std::vector<std::size_t> wrong;
