@@ -225,7 +225,8 @@ int run(const Options& o) {
     auto J = xg::softmax_cross_entropy(model(X), Y).named("J");
     xg::Adam<Real> adam(model.parameters(), xg::exponential_decay(o.learning_rate, o.decay, batches.batches()));
 
-    std::printf("model %s: %s; float32, %zu threads\n", o.model.c_str(), model.describe().c_str(), xg::threads());
+    std::printf("model %s: %s; %s, %zu threads\n", o.model.c_str(), model.describe().c_str(),
+                sizeof(Real) == 4 ? "float32" : "float64", xg::threads());
     std::printf("data: %zu training and %zu %s images of %zu pixels (%s)%s\n", train.size(), test.size(), measured,
                 train.features(), o.data.c_str(), o.load.empty() ? "" : (", weights from " + o.load).c_str());
     std::printf("%s, mini-batches of %zu (%zu per epoch), %zu epochs\n", adam.describe().c_str(), o.batch_size,
@@ -272,7 +273,7 @@ int run(const Options& o) {
 
     if (!o.save.empty()) {
         xg::save_parameters(o.save, model.parameters());
-        std::printf("saved %zu parameters to %s/\n", model.parameters().size(), o.save.c_str());
+        std::printf("saved the weights and biases (%zu matrices) to %s/\n", model.parameters().size(), o.save.c_str());
     }
     if (!o.plot.empty()) {
         const std::string err = fashion_plot::draw(o.plot, losses, accuracies, test, e.predicted, measured);
