@@ -42,7 +42,7 @@ void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
         return;
     }
     if (dst.cols == 1 && dst.rows == R) {  // n × 1 bias: Σ over columns, rows in parallel
-        parallel_for(R, C >= grain_arith ? 1 : grain_arith / C, [=](std::size_t ib, std::size_t ie) {
+        parallel_for(R, lines_per_chunk(C, grain_arith), [=](std::size_t ib, std::size_t ie) {
             for (std::size_t i = ib; i < ie; ++i) {
                 const T* row = a + i * C;
                 T acc = T(0);
@@ -53,7 +53,7 @@ void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
         return;
     }
     if (dst.rows == 1 && dst.cols == C) {  // 1 × m row: Σ over rows, columns in parallel
-        parallel_for(C, R >= grain_arith ? 1 : grain_arith / R, [=](std::size_t jb, std::size_t je) {
+        parallel_for(C, lines_per_chunk(R, grain_arith), [=](std::size_t jb, std::size_t je) {
             if (!accumulate) std::fill(d + jb, d + je, T(0));
             for (std::size_t i = 0; i < R; ++i) {
                 const T* row = a + i * C;
@@ -85,7 +85,7 @@ void broadcast_binary(ConstView<T> a, ConstView<T> b, MutView<T> out, F f) {
         });
         return;
     }
-    const std::size_t rows_per_chunk = C >= grain_arith ? 1 : grain_arith / C;
+    const std::size_t rows_per_chunk = lines_per_chunk(C, grain_arith);
     if (a.rows == R && a.cols == C && b.cols == 1 && b.rows == R) {
         parallel_for(R, rows_per_chunk, [=](std::size_t ib, std::size_t ie) {
             for (std::size_t i = ib; i < ie; ++i) {

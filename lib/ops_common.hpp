@@ -132,18 +132,13 @@ void store(const GradSink<T>& s, F&& f, std::size_t grain = grain_arith) {
     }
 }
 
-/// Rows per chunk for row-wise loops over matrices of `cols` columns.
-inline std::size_t row_grain(std::size_t cols, std::size_t grain = grain_arith) {
-    return cols >= grain ? 1 : grain / cols;
-}
-
 /// sink(i, j) = f(i, j), or += when the sink accumulates: for backward
 /// formulas that need the row and column of each entry. In chunks of rows on
 /// the thread pool when large.
 template <class T, class F>
 void store_2d(const GradSink<T>& s, F&& f) {
     const MutView<T> d = s.view;
-    parallel_for(d.rows, row_grain(d.cols), [&](std::size_t ib, std::size_t ie) {
+    parallel_for(d.rows, lines_per_chunk(d.cols, grain_arith), [&](std::size_t ib, std::size_t ie) {
         for (std::size_t i = ib; i < ie; ++i) {
             T* row = d.data + i * d.cols;
             if (s.accumulate) {

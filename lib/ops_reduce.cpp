@@ -44,7 +44,7 @@ public:
             }
             case Axis::over_rows: {  // down each column, row by row (contiguous)
                 // Columns in parallel: each column's sum keeps its order.
-                parallel_for(C, R >= grain_arith ? 1 : grain_arith / R, [&](std::size_t jb, std::size_t je) {
+                parallel_for(C, lines_per_chunk(R, grain_arith), [&](std::size_t jb, std::size_t je) {
                     std::copy(x.data + jb, x.data + je, y.data + jb);
                     for (std::size_t i = 1; i < R; ++i) {
                         const T* row = x.data + i * C;
@@ -57,7 +57,7 @@ public:
                 break;
             }
             case Axis::over_cols: {  // along each row
-                parallel_for(R, row_grain(C), [&](std::size_t ib, std::size_t ie) {
+                parallel_for(R, lines_per_chunk(C, grain_arith), [&](std::size_t ib, std::size_t ie) {
                     for (std::size_t i = ib; i < ie; ++i) {
                         const T* row = x.data + i * C;
                         double acc = 0;

@@ -24,7 +24,7 @@ namespace {
 template <class T>
 void softmax_columns(ConstView<T> z, MutView<T> s, T* mx, T* sum) {
     const std::size_t R = z.rows, C = z.cols;
-    parallel_for(C, R >= grain_math ? 1 : grain_math / R, [&](std::size_t jb, std::size_t je) {
+    parallel_for(C, lines_per_chunk(R, grain_math), [&](std::size_t jb, std::size_t je) {
         std::copy(z.data + jb, z.data + je, mx + jb);
         for (std::size_t i = 1; i < R; ++i) {
             const T* row = z.data + i * C;
@@ -67,7 +67,7 @@ public:
         const ConstView<T> y = c.out(), g = c.dout();
         const std::size_t R = y.rows, C = y.cols;
         T* dot = c.scratch(0, Shape{2, C}).data();  // Σ_i g(i, j) y(i, j), per column
-        parallel_for(C, R >= grain_arith ? 1 : grain_arith / R, [&](std::size_t jb, std::size_t je) {
+        parallel_for(C, lines_per_chunk(R, grain_arith), [&](std::size_t jb, std::size_t je) {
             std::fill(dot + jb, dot + je, T(0));
             for (std::size_t i = 0; i < R; ++i) {
                 for (std::size_t j = jb; j < je; ++j) dot[j] += g(i, j) * y(i, j);

@@ -20,6 +20,13 @@ namespace xg::detail {
 constexpr std::size_t grain_math = 8192;
 constexpr std::size_t grain_arith = 32768;
 
+/// How many lines (rows or columns) of `length` entries make one chunk of
+/// about `grain` entries (at least one line): the grain of loops whose chunk
+/// is a run of whole rows or columns.
+inline std::size_t lines_per_chunk(std::size_t length, std::size_t grain) {
+    return length >= grain ? 1 : grain / length;
+}
+
 /// Runs task(ctx, t) for t < tasks, on the pool when it has more than one
 /// thread and is free (a nested or concurrent call runs the tasks in order
 /// on the calling thread).
