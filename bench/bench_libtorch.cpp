@@ -78,8 +78,8 @@ public:
             auto& l = *layers[i];
             l->to(sizeof(T) == 8 ? torch::kFloat64 : torch::kFloat32);
             torch::NoGradGuard no_grad;
-            l->weight.copy_(to_torch(model.layer(i).W.value()));
-            l->bias.copy_(to_torch(model.layer(i).b.value()).flatten());
+            l->weight.copy_(to_torch(model.dense(i).W.value()));
+            l->bias.copy_(to_torch(model.dense(i).b.value()).flatten());
         }
         std::vector<torch::Tensor> params;
         for (auto* l : layers)

@@ -94,26 +94,39 @@ Var<T> activate(Var<T> z, Activation a) {
     throw ValueError("activate: unknown activation " + std::to_string(int(a)));
 }
 
-// ---- Dense ---------------------------------------------------------------------------
+// ---- Layer ---------------------------------------------------------------------------
 
-namespace {
-
-/// The parameter names W<label> and b<label> must make checkpoint file names.
-void check_label(const std::string& label) {
-    const std::string problem = detail::parameter_name_problem("W" + label);
+template <class T>
+Layer<T>::Layer(const char* kind, std::string label) : label_(std::move(label)) {
+    // The parameter names W<label> and b<label> must make checkpoint file names.
+    const std::string problem = detail::parameter_name_problem("W" + label_);
     if (!problem.empty()) {
-        throw ValueError("Dense: the label '" + label + "' would not make parameter file names (W" + label + ": " +
-                         problem + ")");
+        throw ValueError(std::string(kind) + ": the label '" + label_ + "' would not make parameter file names (W" +
+                         label_ + ": " + problem + ")");
     }
 }
 
-}  // namespace
+template <class T>
+std::size_t Layer<T>::parameter_count() const {
+    std::size_t n = 0;
+    for (const Parameter<T>& p : parameters()) n += p.value().size();
+    return n;
+}
+
+template <class T>
+void Layer<T>::check_input(const Var<T>& x, const std::string& rows_are) const {
+    if (x.shape().rows == n_in()) return;
+    throw ShapeError("layer " + label_ + " (" + describe() + "): input " + x.name() + " is [" + to_string(x.shape()) +
+                     "]; the layer takes " + std::to_string(n_in()) + " rows (" + rows_are +
+                     "), one column per example");
+}
+
+// ---- Dense ---------------------------------------------------------------------------
 
 template <class T>
 Dense<T>::Dense(std::size_t n_in, std::size_t n_out, Activation activation, Rng& rng, const Initializer& initializer,
                 const std::string& label)
-    : activation_(activation), label_(label) {
-    check_label(label);
+    : Layer<T>("Dense", label), activation_(activation) {
     if (n_in == 0 || n_out == 0) {
         throw ValueError("Dense " + label + ": sizes must be at least 1 (n_in = " + std::to_string(n_in) +
                          ", n_out = " + std::to_string(n_out) + ")");
@@ -124,8 +137,7 @@ Dense<T>::Dense(std::size_t n_in, std::size_t n_out, Activation activation, Rng&
 
 template <class T>
 Dense<T>::Dense(Parameter<T> W_, Parameter<T> b_, Activation activation, const std::string& label)
-    : W(std::move(W_)), b(std::move(b_)), activation_(activation), label_(label) {
-    check_label(label);
+    : Layer<T>("Dense", label), W(std::move(W_)), b(std::move(b_)), activation_(activation) {
     if (!W || !b) throw GraphError("Dense " + label + ": empty Parameter handle (no storage)");
     const Shape w = W.shape(), s = b.shape();
     if (w.size() == 0 || s != Shape{w.rows, 1}) {
@@ -140,179 +152,22 @@ std::string Dense<T>::describe() const {
 }
 
 template <class T>
+std::string Dense<T>::brief() const {
+    return std::to_string(n_out()) + " " + to_string(activation_);
+}
+
+template <class T>
 Var<T> Dense<T>::operator()(Var<T> x) const {
     Graph<T>& g = x.graph();
-    if (x.shape().rows != n_in()) {
-        throw ShapeError("layer " + label_ + " (" + describe() + "): input " + x.name() + " is [" +
-                         to_string(x.shape()) + "]; the layer takes " + std::to_string(n_in()) +
-                         " rows (features), one column per example");
-    }
-    const Var<T> Z = (matmul(g.parameter(W), x) + g.parameter(b)).named("Z" + label_);
+    this->check_input(x, "features");
+    const Var<T> Z = (matmul(g.parameter(W), x) + g.parameter(b)).named("Z" + this->label());
     if (activation_ == Activation::identity) return Z;
-    return activate(Z, activation_).named("A" + label_);
-}
-
-// ---- Sequential ------------------------------------------------------------------------
-
-/// A forward-only graph for inputs of one shape: X → every layer → out.
-template <class T>
-struct Sequential<T>::InferenceGraph {
-    Graph<T> g;
-    Var<T> X, out;
-    std::uint64_t last_used = 0;
-};
-
-namespace {
-constexpr std::size_t kInferenceShapes = 4;
-}
-
-template <class T>
-Sequential<T>::Sequential(std::size_t n_in, std::uint32_t seed) : n_in_(n_in), rng_(seed) {
-    if (n_in == 0) throw ValueError("Sequential: the number of input features must be at least 1");
-}
-
-template <class T>
-Sequential<T>::Sequential(const std::vector<std::size_t>& sizes, Activation hidden, Activation output,
-                          std::uint32_t seed, const Initializer& initializer)
-    : n_in_(sizes.empty() ? 0 : sizes[0]), rng_(seed) {
-    if (sizes.size() < 2) {
-        throw ValueError("Sequential: the sizes {n_in, n_1, ..., n_L} need at least two entries, got " +
-                         std::to_string(sizes.size()));
-    }
-    if (n_in_ == 0) throw ValueError("Sequential: the number of input features must be at least 1");
-    for (std::size_t l = 1; l < sizes.size(); ++l) add(sizes[l], l + 1 == sizes.size() ? output : hidden, initializer);
-}
-
-template <class T>
-Sequential<T>::Sequential(const Sequential& o) : n_in_(o.n_in_), rng_(o.rng_), layers_(o.layers_) {}
-
-template <class T>
-Sequential<T>::Sequential(Sequential&& o) noexcept = default;
-
-template <class T>
-Sequential<T>& Sequential<T>::operator=(const Sequential& o) {
-    if (this != &o) {
-        n_in_ = o.n_in_;
-        rng_ = o.rng_;
-        layers_ = o.layers_;
-        inference_.clear();
-    }
-    return *this;
-}
-
-template <class T>
-Sequential<T>& Sequential<T>::operator=(Sequential&& o) noexcept = default;
-
-template <class T>
-Sequential<T>::~Sequential() = default;
-
-template <class T>
-Sequential<T>& Sequential<T>::add(std::size_t n_out, Activation activation, const Initializer& initializer) {
-    return add(Dense<T>(this->n_out(), n_out, activation, rng_, initializer, std::to_string(layers_.size() + 1)));
-}
-
-template <class T>
-Sequential<T>& Sequential<T>::add(const Dense<T>& layer) {
-    if (layer.n_in() != n_out()) {
-        throw ShapeError("Sequential::add: layer " + layer.label() + " (" + layer.describe() + ") takes " +
-                         std::to_string(layer.n_in()) + " inputs, but the model so far gives " +
-                         std::to_string(n_out()) + " (" + describe() + ")");
-    }
-    for (const Dense<T>& d : layers_) {
-        for (const std::string& name : {d.W.name(), d.b.name()}) {
-            if (name == layer.W.name() || name == layer.b.name()) {
-                throw ValueError("Sequential::add: layer " + layer.label() + " has a parameter named '" + name +
-                                 "', as layer " + d.label() + " has; each parameter needs its own name");
-            }
-        }
-    }
-    layers_.push_back(layer);
-    inference_.clear();
-    return *this;
-}
-
-template <class T>
-std::size_t Sequential<T>::n_out() const {
-    return layers_.empty() ? n_in_ : layers_.back().n_out();
-}
-
-template <class T>
-Var<T> Sequential<T>::operator()(Var<T> x) const {
-    if (layers_.empty()) throw ValueError("Sequential: the model has no layers");
-    for (const Dense<T>& layer : layers_) x = layer(x);
-    return x;
-}
-
-template <class T>
-std::vector<Parameter<T>> Sequential<T>::parameters() const {
-    std::vector<Parameter<T>> out;
-    out.reserve(2 * layers_.size());
-    for (const Dense<T>& d : layers_) {
-        out.push_back(d.W);
-        out.push_back(d.b);
-    }
-    return out;
-}
-
-template <class T>
-std::size_t Sequential<T>::parameter_count() const {
-    std::size_t n = 0;
-    for (const Dense<T>& d : layers_) n += d.W.value().size() + d.b.value().size();
-    return n;
-}
-
-template <class T>
-std::string Sequential<T>::describe() const {
-    std::string s = std::to_string(n_in_);
-    for (const Dense<T>& d : layers_) s += " -> " + std::to_string(d.n_out()) + " " + to_string(d.activation());
-    return s + " (" + std::to_string(parameter_count()) + " parameters)";
-}
-
-template <class T>
-typename Sequential<T>::InferenceGraph& Sequential<T>::inference_graph(const Matrix<T>& X) const {
-    if (layers_.empty()) throw ValueError("Sequential::predict: the model has no layers");
-    const Shape s = shape_of(X);
-    if (s.rows != n_in_ || s.cols == 0) {
-        throw ShapeError("Sequential::predict: X is [" + to_string(s) + "]; the model (" + describe() + ") takes " +
-                         std::to_string(n_in_) + " rows (features) and at least one column (example)");
-    }
-    ++inference_clock_;
-    for (auto& ig : inference_) {
-        if (shape_of(ig->X.value()) != s) continue;
-        ig->last_used = inference_clock_;
-        ig->g.set_value(ig->X, X);  // same shape: copied into the buffer
-        ig->g.forward();
-        return *ig;
-    }
-    auto ig = std::make_unique<InferenceGraph>();
-    ig->X = ig->g.input(X, "X");
-    ig->out = (*this)(ig->X);  // built, so computed
-    ig->last_used = inference_clock_;
-    if (inference_.size() < kInferenceShapes) {
-        inference_.push_back(std::move(ig));
-        return *inference_.back();
-    }
-    auto oldest = std::min_element(inference_.begin(), inference_.end(),
-                                   [](const auto& a, const auto& b) { return a->last_used < b->last_used; });
-    *oldest = std::move(ig);
-    return **oldest;
-}
-
-template <class T>
-Matrix<T> Sequential<T>::predict(const Matrix<T>& X) const {
-    return inference_graph(X).out.value();
-}
-
-template <class T>
-void Sequential<T>::predict(const Matrix<T>& X, Matrix<T>& out) const {
-    const Matrix<T>& y = inference_graph(X).out.value();
-    ensure_shape(out, shape_of(y));
-    std::copy(y.begin(), y.end(), out.begin());
+    return activate(Z, activation_).named("A" + this->label());
 }
 
 #define XG_NN_INSTANTIATIONS(T)                                                             \
+    template class Layer<T>;                                                                \
     template class Dense<T>;                                                                \
-    template class Sequential<T>;                                                           \
     template Matrix<T> initial_weights(const Initializer&, std::size_t, std::size_t, Rng&); \
     template Var<T> activate(Var<T>, Activation);
 XG_INSTANTIATE_FLOAT_DOUBLE(XG_NN_INSTANTIATIONS)

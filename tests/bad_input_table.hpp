@@ -108,6 +108,15 @@ inline void write_file(const std::string& path, const std::string& bytes) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+/// An IDX file's header: the magic 0 0 type rank, then each size as a
+/// big-endian 32-bit number.
+inline std::string idx_header(unsigned char type, const std::vector<std::uint32_t>& dims) {
+    std::string h{'\0', '\0', char(type), char(dims.size())};
+    for (std::uint32_t d : dims)
+        for (int shift = 24; shift >= 0; shift -= 8) h += char((d >> shift) & 0xff);
+    return h;
+}
+
 /// A .npy file with the given header dictionary and data bytes (format
 /// version major.0), padded as numpy pads it.
 inline std::string npy_file(const std::string& dict, const std::string& data, unsigned char major = 1) {
@@ -626,6 +635,38 @@ std::vector<Case<T>> cases() {
     load_csv("values separated by spaces", "1 2\n3 4\n", {"seems to use spaces between values", "load_csv(path, ' ')"});
     load_csv("UTF-16 text", std::string("\xff\xfe" "1\0,\0" "2\0\n\0", 10),
              {"DIR/data/bad.csv: is UTF-16 text (it starts with a UTF-16 byte-order mark)"});
+    const auto load_idx = [&put, io](std::string what, std::string name, std::string bytes,
+                                     std::vector<std::string> mentions) {
+        put("files", "IDX: " + what, io, std::move(mentions), [name, bytes](F& f) {
+            write_file(f.path("data/" + name), bytes);
+            return Action{[&f, name] { xg::load_idx<T>(f.path("data/" + name)); }, {}};
+        });
+    };
+    load_idx("a truncated file", "bad.idx", idx_header(0x08, {2, 3}) + "abcd",
+             {"DIR/data/bad.idx: truncated: 6 data bytes expected (2x3 unsigned byte values after the 12-byte "
+              "header), 4 found"});
+    load_idx("the wrong magic (a PGM image)", "bad.idx", "P5\n28 28\n255\n",
+             {"DIR/data/bad.idx: not an IDX file: it starts with the bytes 0x50 0x35"});
+    load_idx("more than 3 dimensions", "bad.idx", idx_header(0x08, {1, 1, 1, 1}) + "x",
+             {"DIR/data/bad.idx: the IDX header gives 4 dimensions; xgrad reads IDX files of 1 to 3"});
+    load_idx("a gzip stream cut short", "bad.idx.gz", std::string("\x1f\x8b\x08\0\0\0\0\0\0\x03\x63", 11),
+             {"DIR/data/bad.idx.gz: truncated gzip stream"});
+    // A Fashion-MNIST folder (plain files) of 3 blank images whose labels are `labels`.
+    const auto fashion = [&put, io](std::string what, std::vector<std::uint32_t> labels,
+                                    std::vector<std::string> mentions) {
+        put("files", "Fashion-MNIST: " + what, io, std::move(mentions), [labels](F& f) {
+            fs::create_directory(f.path("fm"));
+            write_file(f.path("fm/train-images-idx3-ubyte"), idx_header(0x08, {3, 28, 28}) + std::string(3 * 784, '\0'));
+            std::string y = idx_header(0x08, {std::uint32_t(labels.size())});
+            for (std::uint32_t l : labels) y += char(l);
+            write_file(f.path("fm/train-labels-idx1-ubyte"), y);
+            return Action{[&f] { xg::load_fashion_mnist<T>(xg::FashionMnistSplit::train, 100, f.path("fm")); }, {}};
+        });
+    };
+    fashion("a label of 10 or more", {1, 12, 3},
+            {"DIR/fm/train-labels-idx1-ubyte: label 1 (counting from 0) is 12; Fashion-MNIST's classes are 0 ... 9"});
+    fashion("more images than labels", {1, 2},
+            {"DIR/fm/train-labels-idx1-ubyte: 2 labels for the 3 images of DIR/fm/train-images-idx3-ubyte"});
     put("files", "an unknown file extension (load)", io,
         {"DIR/data/X.dat: unknown file type '.dat': expected .npy, .csv or .txt"}, [](F& f) {
             write_file(f.path("data/X.dat"), "1,2\n");

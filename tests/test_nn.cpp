@@ -39,7 +39,7 @@ Matrix<double> ref_layer(const xg::Dense<double>& d, const Matrix<double>& A) {
 }
 
 Matrix<double> ref_model(const xg::Sequential<double>& model, Matrix<double> A) {
-    for (const auto& d : model.layers()) A = ref_layer(d, A);
+    for (std::size_t l = 0; l < model.size(); ++l) A = ref_layer(model.dense(l), A);
     return A;
 }
 
@@ -190,8 +190,8 @@ TEST_CASE("Sequential: the L-layer network 2 -> 20 -> 7 -> 5 -> 1") {
     // The same seed, the same network; another seed, another one.
     xg::Sequential<double> same({2, 20, 7, 5, 1}, Activation::relu, Activation::sigmoid, 3);
     xg::Sequential<double> other({2, 20, 7, 5, 1}, Activation::relu, Activation::sigmoid, 4);
-    CHECK(same.layer(2).W.value() == model.layer(2).W.value());
-    CHECK(other.layer(2).W.value() != model.layer(2).W.value());
+    CHECK(same.dense(2).W.value() == model.dense(2).W.value());
+    CHECK(other.dense(2).W.value() != model.dense(2).W.value());
 }
 
 TEST_CASE("Sequential: gradients of every layer agree with finite differences") {
@@ -225,8 +225,8 @@ TEST_CASE("Sequential: the lecture's two-layer network, weight for weight and co
     const xg::Dataset<double> flower = xg::flower();
     const auto lecture = xg::init_two_layer<double>(2, 4, 1, 2);
     xg::Sequential<double> model({2, 4, 1}, Activation::tanh, Activation::sigmoid, 2, xg::init::normal(0.01));
-    CHECK(model.layer(0).W.value() == lecture.W1.value());
-    CHECK(model.layer(1).W.value() == lecture.W2.value());
+    CHECK(model.dense(0).W.value() == lecture.W1.value());
+    CHECK(model.dense(1).W.value() == lecture.W2.value());
 
     const auto costs = xg::train_two_layer(lecture, flower.X, flower.Y, 50, 1.2).costs;
     xg::Graph<double> g;
@@ -289,7 +289,7 @@ TEST_CASE("predict: the training graph's output, without touching any gradient")
     for (std::size_t i = 0; i < grads.size(); ++i) CHECK(model.parameters()[i].grad() == grads[i]);
 
     // The inference graphs read the Parameters: a step shows at once.
-    xg::Parameter<double> b2 = model.layer(1).b;  // a handle: copies share the storage
+    xg::Parameter<double> b2 = model.dense(1).b;  // a handle: copies share the storage
     b2.value()(0, 0) += 1.0;
     CHECK(rel_err(model.predict(X5), ref_model(model, X5)) < 1e-14);
 
@@ -310,7 +310,7 @@ TEST_CASE("predict: many shapes in turn give the right values (4 inference graph
     // A copy shares the weights and has its own inference graphs.
     xg::Sequential<double> copy = model;
     const Matrix<double> X = randn(2, 7, rng);
-    xg::Parameter<double> W1 = copy.layer(0).W;
+    xg::Parameter<double> W1 = copy.dense(0).W;
     W1.value()(0, 0) += 0.5;
     CHECK(model.predict(X) == copy.predict(X));
     CHECK(rel_err(model.predict(X), ref_model(model, X)) < 1e-14);
@@ -344,20 +344,20 @@ TEST_CASE("detach: the layers before it get no gradient, and an optimiser over t
     auto J = xg::binary_cross_entropy(A, g.input(Y, "Y"));
     g.backward(J);
     // W1, b1 were not reached: their gradients are still the zeros they started with.
-    CHECK(xt::all(xt::equal(model.layer(0).W.grad(), 0.0)));
-    CHECK(!g.has_grad(g.parameter(model.layer(0).W).id()));
+    CHECK(xt::all(xt::equal(model.dense(0).W.grad(), 0.0)));
+    CHECK(!g.has_grad(g.parameter(model.dense(0).W).id()));
     // The layers after it get the gradient of a network whose input is the constant A1.
     xg::Graph<double> h;
     auto J2 = xg::binary_cross_entropy(model.layer(2)(model.layer(1)(h.input(features.value(), "A1"))),
                                        h.input(Y, "Y"));
-    const Matrix<double> dW2 = model.layer(1).W.grad();
+    const Matrix<double> dW2 = model.dense(1).W.grad();
     h.backward(J2);
-    CHECK(rel_err(dW2, model.layer(1).W.grad()) < 1e-15);
+    CHECK(rel_err(dW2, model.dense(1).W.grad()) < 1e-15);
 
-    const Matrix<double> W1 = model.layer(0).W.value();
+    const Matrix<double> W1 = model.dense(0).W.value();
     xg::GradientDescent<double> opt(model.parameters(), 0.5);
     opt.step();
-    CHECK(model.layer(0).W.value() == W1);
+    CHECK(model.dense(0).W.value() == W1);
 }
 
 TEST_CASE("accumulate: k backward sweeps add k gradients, each the mean over its own batch") {
@@ -368,7 +368,7 @@ TEST_CASE("accumulate: k backward sweeps add k gradients, each the mean over its
     auto Xv = g.input(X, "X"), Yv = g.input(Y, "Y");
     auto J = xg::binary_cross_entropy(model(Xv), Yv);
     g.backward(J);
-    const Matrix<double> full = model.layer(0).W.grad();
+    const Matrix<double> full = model.dense(0).W.grad();
 
     for (auto p : model.parameters()) p.zero_grad();
     for (std::size_t j = 0; j < 6; j += 2) {  // three batches of two examples
@@ -383,7 +383,7 @@ TEST_CASE("accumulate: k backward sweeps add k gradients, each the mean over its
         g.forward();
         g.backward(J, xg::GradMode::accumulate);
     }
-    CHECK(rel_err(model.layer(0).W.grad(), 3.0 * full) < 1e-13);
+    CHECK(rel_err(model.dense(0).W.grad(), 3.0 * full) < 1e-13);
 }
 
 // ---- checkpoints -----------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ TEST_CASE("a Sequential's parameters round-trip through save_parameters / load_p
                                                                        "b2.npy", "b3.npy", "b4.npy"});
 
     xg::Sequential<double> loaded({2, 20, 7, 5, 3}, Activation::relu, Activation::identity, /*seed=*/99);
-    CHECK(loaded.layer(0).W.value() != model.layer(0).W.value());
+    CHECK(loaded.dense(0).W.value() != model.dense(0).W.value());
     xg::load_parameters(dir / "model", loaded.parameters());
     for (std::size_t i = 0; i < model.parameters().size(); ++i) {
         CHECK(loaded.parameters()[i].value() == model.parameters()[i].value());  // bit for bit
@@ -408,17 +408,17 @@ TEST_CASE("a Sequential's parameters round-trip through save_parameters / load_p
 
     // Another architecture does not fit the files, and nothing is loaded.
     xg::Sequential<double> wider({2, 21, 7, 5, 3}, Activation::relu, Activation::identity, 5);
-    const Matrix<double> before = wider.layer(3).W.value();
+    const Matrix<double> before = wider.dense(3).W.value();
     CHECK(contains(message_of<xg::ShapeError>([&] { xg::load_parameters(dir / "model", wider.parameters()); }),
                    "W1.npy"));
-    CHECK(wider.layer(3).W.value() == before);
+    CHECK(wider.dense(3).W.value() == before);
 
     // float32 models too.
     xg::Sequential<float> m32({2, 3, 2}, Activation::tanh, Activation::identity, 1);
     xg::save_parameters(dir / "m32", m32.parameters());
     xg::Sequential<float> l32({2, 3, 2}, Activation::tanh, Activation::identity, 2);
     xg::load_parameters(dir / "m32", l32.parameters());
-    CHECK(l32.layer(1).W.value() == m32.layer(1).W.value());
+    CHECK(l32.dense(1).W.value() == m32.dense(1).W.value());
 }
 
 // ---- training ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 int main() {
     const xg::Dataset<double> data = xg::spirals(/*m=*/120, /*classes=*/3);
     xg::Sequential<double> model({2, 16, 16, 3}, xg::Activation::relu, xg::Activation::identity, /*seed=*/1);
-    const xg::Dense<double>& first = model.layer(0);
+    const xg::Dense<double>& first = model.dense(0);
 
     // ---- detach: train the layers after the first, keep the first fixed ----
     {
@@ -22,7 +22,7 @@ int main() {
         g.backward(J);
         std::printf("after backward through detach: W1 has a gradient: %s, W2 has one: %s\n",
                     g.has_grad(g.parameter(first.W).id()) ? "yes" : "no",
-                    g.has_grad(g.parameter(model.layer(1).W).id()) ? "yes" : "no");
+                    g.has_grad(g.parameter(model.dense(1).W).id()) ? "yes" : "no");
 
         // Give the optimiser only the parameters it should train.
         auto trained = model.parameters();
@@ -73,7 +73,7 @@ int main() {
         coverage.add(batch.columns);  // this page's test: each example once
     }
     coverage.end_epoch();
-    const double accumulated = net.layer(2).W.grad()(0, 0);
+    const double accumulated = net.dense(2).W.grad()(0, 0);
     opt.step(1.0 / 3);  // the step of the mean of the three
 
     xg::Graph<double> whole;
@@ -81,7 +81,7 @@ int main() {
     whole.backward(Jw);
     xg::GradientDescent<double>(twin.parameters(), 0.5).step();
     std::printf("dW3(0, 0): sum of 3 batch means %.6f = 3 x whole-batch mean %.6f\n", accumulated,
-                3 * twin.layer(2).W.grad()(0, 0));
-    std::printf("after step(1/3): W3(0, 0) = %.12f, one whole-batch step: %.12f\n", net.layer(2).W.value()(0, 0),
-                twin.layer(2).W.value()(0, 0));
+                3 * twin.dense(2).W.grad()(0, 0));
+    std::printf("after step(1/3): W3(0, 0) = %.12f, one whole-batch step: %.12f\n", net.dense(2).W.value()(0, 0),
+                twin.dense(2).W.value()(0, 0));
 }

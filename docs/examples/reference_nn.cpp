@@ -126,19 +126,19 @@ void sequential_section() {
     for (const xg::Parameter<double>& p : model.parameters())
         std::printf(" %s [%s]", p.name().c_str(), to_string(p.shape()).c_str());
     std::printf("\nlayer(1): %s; last label: %s\n", model.layer(1).describe().c_str(),
-                model.layers().back().label().c_str());
+                model.layers().back()->label().c_str());
 
     // From the sizes {n_in, n_1, …, n_L}: the same seed and layers give the same weights.
     const xg::Sequential<double> same({2, 4, 1}, xg::Activation::tanh, xg::Activation::sigmoid, /*seed=*/1,
                                       xg::init::xavier());
-    std::printf("from sizes, same W1: %s\n", same.layer(0).W.value() == model.layer(0).W.value() ? "yes" : "no");
+    std::printf("from sizes, same W1: %s\n", same.dense(0).W.value() == model.dense(0).W.value() ? "yes" : "no");
 
     // The lecture's network: the weights of init_two_layer(2, 4, 1, seed 2).
     const xg::Sequential<double> lecture({2, 4, 1}, xg::Activation::tanh, xg::Activation::sigmoid, /*seed=*/2,
                                          xg::init::normal(0.01));
     const xg::TwoLayerParams<double> p = xg::init_two_layer<double>(2, 4, 1, /*seed=*/2);
-    std::printf("as init_two_layer: W1 %s, W2 %s\n", lecture.layer(0).W.value() == p.W1.value() ? "yes" : "no",
-                lecture.layer(1).W.value() == p.W2.value() ? "yes" : "no");
+    std::printf("as init_two_layer: W1 %s, W2 %s\n", lecture.dense(0).W.value() == p.W1.value() ? "yes" : "no",
+                lecture.dense(1).W.value() == p.W2.value() ? "yes" : "no");
 
     // An existing layer: its n_in must be the model's n_out, its names new.
     xg::Rng rng(7);
@@ -196,10 +196,10 @@ void predict_section() {
     std::printf("into out [%s]: %s\n", to_string(xg::shape_of(out)).c_str(), out == P ? "same" : "different");
 
     // The weights are read at each call; gradients are never touched.
-    xg::Parameter<double> b2 = model.layer(1).b;  // a handle to the model's b2
+    xg::Parameter<double> b2 = model.dense(1).b;  // a handle to the model's b2
     b2.value()(0, 0) = 2.0;
     std::printf("with b2 = 2: P(0, 0) = %.6f; W1's gradient still zero: %s\n", model.predict(data.X)(0, 0),
-                xt::all(xt::equal(model.layer(0).W.grad(), 0.0)) ? "yes" : "no");
+                xt::all(xt::equal(model.dense(0).W.grad(), 0.0)) ? "yes" : "no");
 
     try {
         model.predict(xg::Matrix<double>(xt::zeros<double>({3, 5})));
@@ -257,14 +257,14 @@ void optimizer_section() {
         g.backward(J);
         opt.step();
     }
-    std::printf("after %zu steps: w = %.4f, b = %.4f; next α = %g (%s)\n", opt.steps(), line.layer(0).W.value()(0, 0),
-                line.layer(0).b.value()(0, 0), opt.learning_rate(), opt.schedule().describe().c_str());
+    std::printf("after %zu steps: w = %.4f, b = %.4f; next α = %g (%s)\n", opt.steps(), line.dense(0).W.value()(0, 0),
+                line.dense(0).b.value()(0, 0), opt.learning_rate(), opt.schedule().describe().c_str());
 
     opt.set_schedule(0.05);  // the step count goes on: α(k) of the new schedule at k = steps()
     std::printf("after set_schedule: %s, α = %g, steps %zu\n", opt.describe().c_str(), opt.learning_rate(), opt.steps());
 
     opt.zero_grad();  // every parameter's gradient set to zero
-    xg::Parameter<double> w = line.layer(0).W;
+    xg::Parameter<double> w = line.dense(0).W;
     std::printf("after zero_grad: dw = %g\n", w.grad()(0, 0));
 
     // step(grad_scale) uses grad_scale · dW: half a step here.

@@ -9,6 +9,12 @@
 // checkpoint (save_parameters) holds W1.npy, b1.npy, … and `explain` prints
 // the L-layer network's equations with the lecture's names.
 //
+// Images stay matrices (one column per image, C·H·W values in
+// channel-row-column order, see conv2d in xgrad/ops.hpp): Conv2d, MaxPool2d
+// and AvgPool2d map such columns to such columns, and a Dense layer after
+// them reads the same column as a vector of C·H·W features (flattening is
+// the identity on this layout).
+//
 // Because Parameters outlive graphs, one model serves a training graph (built
 // once, replayed per mini-batch) and any number of inference graphs.
 // docs/howto-deeper-network.md walks through both; docs/reference/nn.md
@@ -17,10 +23,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xgrad/graph.hpp"
+#include "xgrad/ops.hpp"
 #include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
@@ -85,12 +94,59 @@ std::string to_string(Activation a);
 template <class T>
 Var<T> activate(Var<T> z, Activation a);
 
+// ---- Layer -------------------------------------------------------------------------
+
+/// What every layer of a Sequential is: a map from columns of n_in() numbers
+/// (one column per example) to columns of n_out() numbers, appended to a
+/// graph by operator(). Dense, Conv2d, MaxPool2d and AvgPool2d derive from
+/// it; a user's own layer may too. Layers are immutable once built, except
+/// through their Parameters, which copies share.
+template <class T>
+class Layer {
+public:
+    virtual ~Layer() = default;
+
+    /// The layer's output for the columns of x, built on x's graph.
+    /// ShapeError when x does not have n_in() rows, naming the layer.
+    virtual Var<T> operator()(Var<T> x) const = 0;
+    /// Its trainable Parameters in order ({W, b} for Dense and Conv2d, none
+    /// for pooling): what Sequential::parameters collects.
+    virtual std::vector<Parameter<T>> parameters() const = 0;
+    /// Rows per example of its input and of its output.
+    virtual std::size_t n_in() const = 0;
+    virtual std::size_t n_out() const = 0;
+    /// The image its input and output rows hold (C × H × W), or none for a
+    /// layer of plain features (Dense).
+    virtual std::optional<ImageShape> input_image() const { return std::nullopt; }
+    virtual std::optional<ImageShape> output_image() const { return std::nullopt; }
+    /// "Dense 2 -> 64, relu", "Conv2d 1 -> 32, 3x3, padding 1, relu".
+    virtual std::string describe() const = 0;
+    /// Its step in Sequential::describe: "64 relu", "conv3x3 32x28x28 relu".
+    virtual std::string brief() const = 0;
+
+    /// What names its nodes (and, with a "W"/"b" prefix, its parameters).
+    const std::string& label() const { return label_; }
+    /// Number of trainable numbers in parameters().
+    std::size_t parameter_count() const;
+
+protected:
+    /// ValueError for a label that would not make a checkpoint file name
+    /// (letters, digits, '_', '-', '.'); `kind` ("Dense") names the layer.
+    Layer(const char* kind, std::string label);
+    /// ShapeError unless x has n_in() rows: "layer 1 (Dense 2 -> 64, relu):
+    /// input X is [3x100]; the layer takes 2 rows (…), one column per example".
+    void check_input(const Var<T>& x, const std::string& rows_are) const;
+
+private:
+    std::string label_;
+};
+
 // ---- Dense ---------------------------------------------------------------------------
 
 /// A fully connected layer: Z = W · X + b, A = g(Z), with W: n_out × n_in,
 /// b: n_out × 1, X: n_in × m → A: n_out × m. Copies share the Parameters.
 template <class T>
-class Dense {
+class Dense : public Layer<T> {
 public:
     /// A layer with W drawn by `init` from `rng` and b = 0. Its parameters are
     /// named "W" + label and "b" + label ("W1", "b1"), its nodes "Z" + label
@@ -109,42 +165,145 @@ public:
     /// ShapeError when x does not have n_in rows, naming the layer:
     /// "layer 1 (Dense 2 -> 64, relu): input X is [3x100]; the layer takes 2
     /// rows (features), one column per example".
-    Var<T> operator()(Var<T> x) const;
+    Var<T> operator()(Var<T> x) const override;
 
     Parameter<T> W;
     Parameter<T> b;
 
-    std::size_t n_in() const { return W.shape().cols; }
-    std::size_t n_out() const { return W.shape().rows; }
+    std::vector<Parameter<T>> parameters() const override { return {W, b}; }
+    std::size_t n_in() const override { return W.shape().cols; }
+    std::size_t n_out() const override { return W.shape().rows; }
     Activation activation() const { return activation_; }
-    const std::string& label() const { return label_; }
     /// "Dense 2 -> 64, relu".
-    std::string describe() const;
+    std::string describe() const override;
+    /// "64 relu".
+    std::string brief() const override;
 
 private:
     Activation activation_;
-    std::string label_;
+};
+
+// ---- image layers --------------------------------------------------------------------------
+
+/// A convolution layer: Z = conv2d(X, W, b, spec), A = g(Z), with W:
+/// out_channels × (C·k·k) (one kernel per row) and b: out_channels × 1 (one
+/// bias per output channel). X: C·H·W × m → A: out_channels·Ho·Wo × m
+/// (conv2d_output gives Ho and Wo). Copies share the Parameters.
+template <class T>
+class Conv2d : public Layer<T> {
+public:
+    /// A layer with W drawn by `init` from `rng` as an out_channels × (C·k·k)
+    /// matrix (so He's σ is √(2 / (C·k·k)), the kernel's fan-in) and b = 0.
+    /// Parameters "W" + label and "b" + label, nodes "Z" + label and "A" +
+    /// label. ValueError for out_channels = 0 or a bad label; ShapeError for
+    /// an impossible spec (see conv2d_output).
+    Conv2d(const Conv2dSpec& spec, std::size_t out_channels, Activation activation, Rng& rng,
+           const Initializer& initializer = init::he(), const std::string& label = "1");
+    /// A layer over existing parameters, which keep their names. ShapeError
+    /// unless W has C·k·k columns and b is W.rows × 1, or for a bad spec;
+    /// GraphError for an empty handle; ValueError for a bad label.
+    Conv2d(const Conv2dSpec& spec, Parameter<T> W, Parameter<T> b, Activation activation, const std::string& label = "1");
+
+    /// A = g(conv2d(x, W, b, spec)), built on x's graph. ShapeError when x
+    /// does not have C·H·W rows, naming the layer and the image.
+    Var<T> operator()(Var<T> x) const override;
+
+    Parameter<T> W;
+    Parameter<T> b;
+
+    std::vector<Parameter<T>> parameters() const override { return {W, b}; }
+    std::size_t n_in() const override;
+    std::size_t n_out() const override;
+    std::optional<ImageShape> input_image() const override { return spec_.image; }
+    std::optional<ImageShape> output_image() const override { return out_; }
+    const Conv2dSpec& spec() const { return spec_; }
+    Activation activation() const { return activation_; }
+    /// "Conv2d 1 -> 32, 3x3, padding 1, relu" (stride shown when not 1).
+    std::string describe() const override;
+    /// "conv3x3 32x28x28 relu".
+    std::string brief() const override;
+
+private:
+    Conv2dSpec spec_;
+    ImageShape out_;
+    Activation activation_;
+};
+
+/// A pooling layer: max_pool2d (MaxPool2d) or avg_pool2d (AvgPool2d) of each
+/// channel of each image; no parameters. X: C·H·W × m → A: C·Ho·Wo × m, node
+/// "A" + label. ShapeError for an impossible spec or windows that do not tile
+/// the image (see pool2d_output).
+template <class T>
+class Pool2d : public Layer<T> {
+public:
+    enum class Kind { max, average };
+    Pool2d(Kind kind, const Pool2dSpec& spec, const std::string& label = "1");
+
+    /// A = maxpool(x) or avgpool(x), built on x's graph. ShapeError when x
+    /// does not have C·H·W rows.
+    Var<T> operator()(Var<T> x) const override;
+    std::vector<Parameter<T>> parameters() const override { return {}; }
+    std::size_t n_in() const override;
+    std::size_t n_out() const override;
+    std::optional<ImageShape> input_image() const override { return spec_.image; }
+    std::optional<ImageShape> output_image() const override { return out_; }
+    const Pool2dSpec& spec() const { return spec_; }
+    Kind kind() const { return kind_; }
+    /// "MaxPool2d 2x2" ("…, stride 1" when the stride is not the window).
+    std::string describe() const override;
+    /// "maxpool2 32x14x14".
+    std::string brief() const override;
+
+private:
+    Kind kind_;
+    Pool2dSpec spec_;
+    ImageShape out_;
+};
+
+/// Max pooling as a layer: `MaxPool2d<T>(spec, label)`.
+template <class T>
+class MaxPool2d : public Pool2d<T> {
+public:
+    explicit MaxPool2d(const Pool2dSpec& spec, const std::string& label = "1")
+        : Pool2d<T>(Pool2d<T>::Kind::max, spec, label) {}
+};
+
+/// Average pooling as a layer: `AvgPool2d<T>(spec, label)`.
+template <class T>
+class AvgPool2d : public Pool2d<T> {
+public:
+    explicit AvgPool2d(const Pool2dSpec& spec, const std::string& label = "1")
+        : Pool2d<T>(Pool2d<T>::Kind::average, spec, label) {}
 };
 
 // ---- Sequential ------------------------------------------------------------------------
 
 /// Layers applied one after the other: the L-layer network. Layer l (from 1)
-/// owns W<l>, b<l>. Build it layer by layer
+/// is labelled l: a Dense or Conv2d layer owns W<l>, b<l>. Build it layer by
+/// layer
 ///
 ///     xg::Sequential<double> model(/*n_in=*/2, /*seed=*/1);
 ///     model.add(64, xg::Activation::relu).add(3, xg::Activation::identity, xg::init::xavier());
 ///
-/// or from its sizes, {2, 20, 7, 5, 1}: three relu layers and a sigmoid one.
+/// or from its sizes, {2, 20, 7, 5, 1}: three relu layers and a sigmoid one;
+/// or, for images, from the input image:
+///
+///     xg::Sequential<float> cnn(xg::ImageShape{1, 28, 28});
+///     cnn.add_conv2d(32, 3, xg::Activation::relu, 1, 1).add_max_pool2d(2).add(10, xg::Activation::identity);
+///
 /// Weights are drawn from one Rng(seed), layer after layer, so the same seed
 /// and the same layers give the same network.
 ///
-/// Copies share the layers' Parameters (like Parameter itself); each copy
-/// keeps its own inference graphs (see predict).
+/// Copies share the layers (and so their Parameters); each copy keeps its
+/// own inference graphs (see predict).
 template <class T>
 class Sequential {
 public:
     /// An empty model for inputs of n_in features. ValueError for n_in = 0.
     explicit Sequential(std::size_t n_in, std::uint32_t seed = 1);
+    /// An empty model for images (C·H·W rows per column). ValueError for a
+    /// zero size.
+    explicit Sequential(ImageShape input, std::uint32_t seed = 1);
     /// sizes = {n_in, n_1, …, n_L}: L Dense layers, `hidden` after each but
     /// the last, `output` after the last, all drawn by `init`. ValueError for
     /// fewer than two sizes or a size of 0.
@@ -156,14 +315,34 @@ public:
     Sequential& operator=(Sequential&& other) noexcept;
     ~Sequential();
 
-    /// Append a Dense layer of n_out units (n_in = the last layer's n_out),
-    /// labelled with its position ("W3", "b3"). Returns *this. ValueError for
-    /// n_out = 0, or when those names are taken (as for add(layer)).
+    /// Append a Dense layer of n_out units (n_in = the model's n_out so far;
+    /// after image layers, their C·H·W values), labelled with its position
+    /// ("W3", "b3"). Returns *this. ValueError for n_out = 0, or when those
+    /// names are taken (as for add(layer)).
     Sequential& add(std::size_t n_out, Activation activation, const Initializer& initializer = init::he());
-    /// Append an existing layer. ShapeError when its n_in is not the last
-    /// layer's n_out; ValueError when its parameter names repeat another
-    /// layer's (a checkpoint needs distinct names).
-    Sequential& add(const Dense<T>& layer);
+    /// Append a Conv2d layer of `out_channels` k × k kernels over the image
+    /// the model gives so far, labelled with its position. ValueError when the
+    /// model so far does not give an image (start it with an ImageShape);
+    /// ShapeError for an impossible convolution (see conv2d_output).
+    Sequential& add_conv2d(std::size_t out_channels, std::size_t kernel, Activation activation, std::size_t stride = 1,
+                           std::size_t padding = 0, const Initializer& initializer = init::he());
+    /// Append a MaxPool2d / AvgPool2d layer with window × window windows and
+    /// `stride` (0: the window, so that windows do not overlap). Errors as
+    /// add_conv2d; ShapeError when the windows do not tile the image.
+    Sequential& add_max_pool2d(std::size_t window = 2, std::size_t stride = 0);
+    Sequential& add_avg_pool2d(std::size_t window = 2, std::size_t stride = 0);
+    /// Append an existing layer (a copy of it, sharing its Parameters).
+    /// ShapeError when its n_in is not the model's n_out, or when it reads an
+    /// image of another shape than the model gives; ValueError when one of
+    /// its parameter names repeats another layer's (a checkpoint needs
+    /// distinct names).
+    template <class L, std::enable_if_t<std::is_base_of_v<Layer<T>, L>, int> = 0>
+    Sequential& add(const L& layer) {
+        return add(std::shared_ptr<const Layer<T>>(std::make_shared<const L>(layer)));
+    }
+    /// The same for a layer held by pointer (shared, not copied). GraphError
+    /// for a null pointer.
+    Sequential& add(std::shared_ptr<const Layer<T>> layer);
 
     /// Apply every layer to x, building the nodes on x's graph; returns the
     /// last layer's output (n_out × m). ShapeError from the first layer when x
@@ -183,37 +362,67 @@ public:
     /// seen before, no allocation at all.
     void predict(const Matrix<T>& X, Matrix<T>& out) const;
 
-    /// Every layer's W and b in order: {W1, b1, W2, b2, …} — what an optimiser
-    /// updates and save_parameters/load_parameters walk over.
+    /// Every layer's Parameters in order: {W1, b1, W2, b2, …} — what an
+    /// optimiser updates and save_parameters/load_parameters walk over.
     std::vector<Parameter<T>> parameters() const;
-    /// Number of trainable numbers: Σ_l n_l (n_{l−1} + 1).
+    /// Number of trainable numbers (Σ over the layers' Parameters).
     std::size_t parameter_count() const;
 
     /// Number of layers (L).
     std::size_t size() const { return layers_.size(); }
-    /// Layer i, counted from 0: layer(0) holds W1 and b1. std::out_of_range
+    /// Layer i, counted from 0: layer(0) is labelled 1. std::out_of_range
     /// for i ≥ size().
-    const Dense<T>& layer(std::size_t i) const { return layers_.at(i); }
-    const std::vector<Dense<T>>& layers() const { return layers_; }
+    const Layer<T>& layer(std::size_t i) const { return *layers_.at(i); }
+    /// Layer i as a layer of type L (e.g. `layer_as<xg::Conv2d<float>>(0)`).
+    /// std::out_of_range for i ≥ size(); ValueError when it is another kind,
+    /// naming both.
+    template <class L>
+    const L& layer_as(std::size_t i) const {
+        const L* l = dynamic_cast<const L*>(&layer(i));
+        if (l == nullptr) wrong_layer_kind(i);
+        return *l;
+    }
+    /// Layer i as a Dense layer: `model.dense(0).W` is W1 (errors as layer_as).
+    const Dense<T>& dense(std::size_t i) const { return layer_as<Dense<T>>(i); }
+    const std::vector<std::shared_ptr<const Layer<T>>>& layers() const { return layers_; }
     std::size_t n_in() const { return n_in_; }
     /// The last layer's n_out (n_in for an empty model).
     std::size_t n_out() const;
-    /// "2 -> 64 relu -> 64 relu -> 3 identity (4547 parameters)".
+    /// The input image (for a model built from an ImageShape), else none.
+    std::optional<ImageShape> input_image() const { return input_image_; }
+    /// The image the model gives so far: the last layer's output image, or the
+    /// input image for an empty model; none after a Dense layer.
+    std::optional<ImageShape> output_image() const;
+    /// "2 -> 64 relu -> 64 relu -> 3 identity (4547 parameters)";
+    /// "1x28x28 -> conv3x3 32x28x28 relu -> maxpool2 32x14x14 -> 10 identity (62762 parameters)".
     std::string describe() const;
+    /// A table of the layers: position, layer, output shape per example,
+    /// parameter count, and the total (Keras's model.summary()).
+    std::string summary() const;
 
 private:
     struct InferenceGraph;
     std::size_t n_in_;
+    std::optional<ImageShape> input_image_;
     Rng rng_;
-    std::vector<Dense<T>> layers_;
+    std::vector<std::shared_ptr<const Layer<T>>> layers_;
     mutable std::vector<std::unique_ptr<InferenceGraph>> inference_;
     mutable std::uint64_t inference_clock_ = 0;
 
     InferenceGraph& inference_graph(const Matrix<T>& X) const;
+    /// The image the next image layer reads; ValueError naming `who` if none.
+    ImageShape image_so_far(const char* who) const;
+    [[noreturn]] void wrong_layer_kind(std::size_t i) const;
 };
 
+extern template class Layer<float>;
+extern template class Layer<double>;
 extern template class Dense<float>;
 extern template class Dense<double>;
+extern template class Conv2d<float>;
+extern template class Conv2d<double>;
+extern template class Pool2d<float>;
+extern template class Pool2d<double>;
 extern template class Sequential<float>;
 extern template class Sequential<double>;
 extern template Matrix<float> initial_weights(const Initializer&, std::size_t, std::size_t, Rng&);
