@@ -2,6 +2,7 @@
 // graphs, its description and summary. Written with the public API.
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "instantiate.hpp"
 #include "xgrad/nn.hpp"
@@ -27,6 +28,11 @@ std::string image_text(const ImageShape& s) {
 std::size_t image_rows(const ImageShape& s, const char* who) {
     if (s.channels == 0 || s.height == 0 || s.width == 0) {
         throw ValueError(std::string(who) + ": the input image " + image_text(s) + " has a size of 0");
+    }
+    const std::size_t most = std::numeric_limits<std::uint32_t>::max();
+    if (s.channels > most || s.height > most || s.width > most || s.channels * s.height > most ||
+        s.channels * s.height * s.width > most) {
+        throw ValueError(std::string(who) + ": the input image " + image_text(s) + " has more than 2^32 - 1 values");
     }
     return s.channels * s.height * s.width;
 }

@@ -208,6 +208,8 @@ TEST_CASE("image layers: errors name the layer, the image and the arithmetic") {
     CHECK_THROWS_AS(cnn.add_conv2d(2, 7, Activation::relu), xg::ShapeError);
     CHECK_THROWS_AS(cnn.add_conv2d(0, 3, Activation::relu), xg::ValueError);
     CHECK_THROWS_AS(xg::Sequential<double>(ImageShape{1, 0, 5}), xg::ValueError);
+    CHECK(message_of<xg::ValueError>([] { xg::Sequential<double>(ImageShape{1u << 20, 1u << 20, 1u << 20}); }) ==
+          "Sequential: the input image 1048576x1048576x1048576 has more than 2^32 - 1 values");
     CHECK(cnn.size() == 1);
 
     // A layer reading another image of the same size.

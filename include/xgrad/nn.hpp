@@ -302,7 +302,7 @@ public:
     /// An empty model for inputs of n_in features. ValueError for n_in = 0.
     explicit Sequential(std::size_t n_in, std::uint32_t seed = 1);
     /// An empty model for images (C·H·W rows per column). ValueError for a
-    /// zero size.
+    /// zero size or more than 2^32 − 1 values per image.
     explicit Sequential(ImageShape input, std::uint32_t seed = 1);
     /// sizes = {n_in, n_1, …, n_L}: L Dense layers, `hidden` after each but
     /// the last, `output` after the last, all drawn by `init`. ValueError for
