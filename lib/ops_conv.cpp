@@ -63,45 +63,66 @@ public:
         return Shape{out, x.cols};
     }
 
+    // With a bias, the gemm adds it: im2col gets a last row of ones and K a
+    // last column b, so [K b] · [cols; 1] = K · cols + b, and the adjoint
+    // gemm dY · [cols; 1]ᵀ = [dK db] gives db = Σ_columns dY in the same pass.
+    std::size_t patch_rows() const { return g_.ckk + (bias_ ? 1 : 0); }
+
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), k = c.in(1);
         const MutView<T> y = c.out();
-        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m;
+        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
         if (y.size() == 0) return;
-        Matrix<T>& cols = c.scratch(0, Shape{g_.ckk, n});
+        Matrix<T>& cols = c.scratch(0, Shape{rows, n});
         im2col(g_, x.data, m, cols.data());
-        // Y's buffer read as Kout × (Ho·Wo·m) is exactly K · cols: no reshaping.
-        blas_gemm(false, false, kout, n, g_.ckk, T(1), k.data, cols.data(), T(0), y.data);
+        const T* kb = k.data;
         if (bias_) {
+            std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
+            Matrix<T>& kext = c.scratch(2, Shape{kout, rows});
             const ConstView<T> b = c.in(2);
             for (std::size_t r = 0; r < kout; ++r) {
-                T* row = y.data + r * n;
-                const T br = b[r];
-                for (std::size_t q = 0; q < n; ++q) row[q] += br;
+                std::copy(k.data + r * g_.ckk, k.data + (r + 1) * g_.ckk, kext.data() + r * rows);
+                kext.data()[r * rows + g_.ckk] = b[r];
             }
+            kb = kext.data();
         }
+        // Y's buffer read as Kout × (Ho·Wo·m) is exactly [K b] · [cols; 1]: no reshaping.
+        blas_gemm(false, false, kout, n, rows, T(1), kb, cols.data(), T(0), y.data);
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), k = c.in(1), dy = c.dout();
-        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m;
-        if (c.needs_grad(1)) {
-            const GradSink<T>& s = c.grad(1);
+        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
+        const bool dk = c.needs_grad(1), db = bias_ && c.needs_grad(2);
+        if (dk || db) {
             if (n == 0) {
-                if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
-            } else {
-                const Matrix<T>& cols = c.scratch(0, Shape{g_.ckk, n});
+                for (std::size_t i = 1; i < (bias_ ? 3u : 2u); ++i) {
+                    if (!c.needs_grad(i)) continue;
+                    const GradSink<T>& s = c.grad(i);
+                    if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
+                }
+            } else if (!bias_) {
+                const GradSink<T>& s = c.grad(1);
+                const Matrix<T>& cols = c.scratch(0, Shape{rows, n});
                 blas_gemm(false, true, kout, g_.ckk, n, T(1), dy.data, cols.data(), s.accumulate ? T(1) : T(0),
                           s.view.data);
-            }
-        }
-        if (bias_ && c.needs_grad(2)) {
-            const GradSink<T>& s = c.grad(2);
-            for (std::size_t r = 0; r < kout; ++r) {
-                const T* row = dy.data + r * n;
-                T acc = T(0);
-                for (std::size_t q = 0; q < n; ++q) acc += row[q];
-                s.view[r] = s.accumulate ? s.view[r] + acc : acc;
+            } else {
+                // [dK db] = dY · [cols; 1]ᵀ, then split into the two sinks.
+                const Matrix<T>& cols = c.scratch(0, Shape{rows, n});
+                Matrix<T>& dkb = c.scratch(3, Shape{kout, rows});
+                blas_gemm(false, true, kout, rows, n, T(1), dy.data, cols.data(), T(0), dkb.data());
+                for (std::size_t r = 0; r < kout; ++r) {
+                    const T* src = dkb.data() + r * rows;
+                    if (dk) {
+                        const GradSink<T>& s = c.grad(1);
+                        T* d = s.view.data + r * g_.ckk;
+                        for (std::size_t q = 0; q < g_.ckk; ++q) d[q] = s.accumulate ? d[q] + src[q] : src[q];
+                    }
+                    if (db) {
+                        const GradSink<T>& s = c.grad(2);
+                        s.view[r] = s.accumulate ? s.view[r] + src[g_.ckk] : src[g_.ckk];
+                    }
+                }
             }
         }
         if (c.needs_grad(0)) {
