@@ -1,5 +1,6 @@
 // conv2d: Y = img(K · im2col(X) [+ b]) by im2col and one gemm over the whole batch;
-// dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY), dX = col2im(Kᵀ · img⁻¹(dY)).
+// dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY) (one gemm for both),
+// dX = col2im(Kᵀ · img⁻¹(dY)).
 #include <algorithm>
 
 #include "blas.hpp"
@@ -63,9 +64,10 @@ public:
         return Shape{out, x.cols};
     }
 
-    // With a bias, the gemm adds it: im2col gets a last row of ones and K a
-    // last column b, so [K b] · [cols; 1] = K · cols + b, and the adjoint
-    // gemm dY · [cols; 1]ᵀ = [dK db] gives db = Σ_columns dY in the same pass.
+    // With a bias, Y starts as b in every column and the gemm adds K · cols
+    // onto it (β = 1: the pass that would zero Y writes b instead); im2col
+    // gets a last row of ones, so that the adjoint gemm
+    // dY · [cols; 1]ᵀ = [dK db] gives db = Σ_columns dY in the same pass.
     std::size_t patch_rows() const { return g_.ckk + (bias_ ? 1 : 0); }
 
     void forward(const ForwardContext<T>& c) const override {
@@ -75,19 +77,16 @@ public:
         if (y.size() == 0) return;
         Matrix<T>& cols = c.scratch(0, Shape{rows, n});
         im2col(g_, x.data, m, cols.data());
-        const T* kb = k.data;
         if (bias_) {
             std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
-            Matrix<T>& kext = c.scratch(2, Shape{kout, rows});
             const ConstView<T> b = c.in(2);
-            for (std::size_t r = 0; r < kout; ++r) {
-                std::copy(k.data + r * g_.ckk, k.data + (r + 1) * g_.ckk, kext.data() + r * rows);
-                kext.data()[r * rows + g_.ckk] = b[r];
-            }
-            kb = kext.data();
+            parallel_for(kout, lines_per_chunk(n, grain_arith), [&](std::size_t rb, std::size_t re) {
+                for (std::size_t r = rb; r < re; ++r) std::fill(y.data + r * n, y.data + (r + 1) * n, b[r]);
+            });
         }
-        // Y's buffer read as Kout × (Ho·Wo·m) is exactly [K b] · [cols; 1]: no reshaping.
-        blas_gemm(false, false, kout, n, rows, T(1), kb, cols.data(), T(0), y.data);
+        // Y's buffer read as Kout × (Ho·Wo·m) is exactly K · cols (+ b): no
+        // reshaping. cols's first C·k·k rows are im2col(X).
+        blas_gemm(false, false, kout, n, g_.ckk, T(1), k.data, cols.data(), bias_ ? T(1) : T(0), y.data);
     }
 
     void backward(BackwardContext<T>& c) const override {
