@@ -356,6 +356,8 @@ int main(int argc, char** argv) {
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
+    std::fprintf(stderr, "LibTorch runs on %d threads (torch::get_num_threads); xgrad on %zu, OpenBLAS on its own\n",
+                 torch::get_num_threads(), xg::threads());
     bool ok = true;
     for (const bench::Size& s : bench::sizes) {
         if (sizes.find(s.name) == std::string::npos) continue;
