@@ -146,19 +146,21 @@ void im2col(const ImageGeometry& g, const T* x, std::size_t m, T* cols) {
     });
 }
 
-/// dX (C·H·W × m) += col2im(dcols): the adjoint of im2col, each column entry
-/// added back onto the pixel it was copied from (padding entries dropped).
-/// On the thread pool in chunks of whole channels (the rows of one channel
-/// add onto that channel's pixels only, in the same order for any split).
+/// dX (C·H·W × m) += col2im(dcols) for the band of output rows [oh0, oh1):
+/// the adjoint of im2col, each column entry added back onto the pixel it was
+/// copied from (padding entries dropped). dcols holds the band's columns
+/// only: C·k·k rows of (oh1 − oh0)·Wo·m. On the thread pool in chunks of
+/// whole channels (the rows of one channel add onto that channel's pixels
+/// only, in the same order for any split).
 template <class T>
-void col2im_add(const ImageGeometry& g, const T* cols, std::size_t m, T* dx) {
-    const std::size_t row_len = g.P * m;
+void col2im_add(const ImageGeometry& g, const T* dcols, std::size_t m, std::size_t oh0, std::size_t oh1, T* dx) {
+    const std::size_t row_len = (oh1 - oh0) * g.Wo * m;
     parallel_for(g.C, lines_per_chunk(g.k * g.k * row_len, grain_arith), [&](std::size_t cb, std::size_t ce) {
         for (std::size_t c = cb; c < ce; ++c)
             for (std::size_t ki = 0; ki < g.k; ++ki)
                 for (std::size_t kj = 0; kj < g.k; ++kj) {
-                    const T* src = cols + ((c * g.k + ki) * g.k + kj) * row_len;
-                    for (std::size_t oh = 0; oh < g.Ho; ++oh, src += g.Wo * m) {
+                    const T* src = dcols + ((c * g.k + ki) * g.k + kj) * row_len;
+                    for (std::size_t oh = oh0; oh < oh1; ++oh, src += g.Wo * m) {
                         const std::size_t ih = oh * g.stride + ki;
                         if (ih < g.pad || ih - g.pad >= g.H) continue;
                         T* drow = dx + (c * g.hw + (ih - g.pad) * g.W) * m;
@@ -172,6 +174,15 @@ void col2im_add(const ImageGeometry& g, const T* cols, std::size_t m, T* dx) {
                     }
                 }
     });
+}
+
+/// Output rows per band of the adjoint dX = col2im(Kᵀ · dY), computed a band
+/// at a time so that the band's C·k·k columns stay in cache between the gemm
+/// and col2im: about 2^18 entries (at least one row). It depends on the
+/// sizes only, so the sums' order does too.
+inline std::size_t col2im_band_rows(const ImageGeometry& g, std::size_t m) {
+    const std::size_t per_row = g.ckk * g.Wo * m, target = std::size_t(1) << 18;
+    return per_row >= target ? 1 : std::min(g.Ho, target / per_row);
 }
 
 }  // namespace xg::detail

@@ -1,6 +1,6 @@
 // conv2d: Y = img(K · im2col(X) [+ b]) by im2col and one gemm over the whole batch;
 // dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY) (one gemm for both),
-// dX = col2im(Kᵀ · img⁻¹(dY)).
+// dX = col2im(Kᵀ · img⁻¹(dY)) a band of output rows at a time.
 #include <algorithm>
 
 #include "blas.hpp"
@@ -128,9 +128,16 @@ public:
             const GradSink<T>& s = c.grad(0);
             if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
             if (n == 0) return;
-            Matrix<T>& dcols = c.scratch(1, Shape{g_.ckk, n});
-            blas_gemm(true, false, g_.ckk, n, kout, T(1), k.data, dy.data, T(0), dcols.data());
-            col2im_add(g_, dcols.data(), m, s.view.data);
+            // dX = col2im(Kᵀ · dY), a band of output rows at a time: dY's band
+            // is a window of its rows (leading dimension n).
+            const std::size_t band = col2im_band_rows(g_, m), wm = g_.Wo * m;
+            Matrix<T>& dcols = c.scratch(1, Shape{g_.ckk, band * wm});
+            for (std::size_t oh0 = 0; oh0 < g_.Ho; oh0 += band) {
+                const std::size_t oh1 = std::min(g_.Ho, oh0 + band), len = (oh1 - oh0) * wm;
+                blas_gemm_ld(true, false, g_.ckk, len, kout, T(1), k.data, g_.ckk, dy.data + oh0 * wm, n, T(0),
+                             dcols.data(), len);
+                col2im_add(g_, dcols.data(), m, oh0, oh1, s.view.data);
+            }
         }
     }
 
