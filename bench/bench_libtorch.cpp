@@ -4,7 +4,9 @@
 // within-run ratios. Built only when LibTorch is installed; xgrad never
 // needs it.
 //
-//   build/bench/bench_libtorch [--sizes=S,M,L] [--examples=N] [--no-mlp] [--no-cnn] [google-benchmark flags]
+//   build/bench/bench_libtorch [--sizes=S,M,L] [--examples=N] [--no-mlp] [--no-cnn] [--torch-threads=N]
+//                              [google-benchmark flags]
+// (--torch-threads: torch::set_num_threads(N) instead of LibTorch's default.)
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -342,12 +344,14 @@ int main(int argc, char** argv) {
     std::string sizes = "S,M,L";
     std::size_t m = bench::mlp::examples;
     bool mlp = true, cnn = true;
+    int torch_threads = 0;
     std::vector<char*> args;
     for (int i = 0; i < argc; ++i) {
         if (!std::strncmp(argv[i], "--sizes=", 8)) sizes = argv[i] + 8;
         else if (!std::strncmp(argv[i], "--examples=", 11)) m = std::strtoul(argv[i] + 11, nullptr, 10);
         else if (!std::strcmp(argv[i], "--no-mlp")) mlp = false;
         else if (!std::strcmp(argv[i], "--no-cnn")) cnn = false;
+        else if (!std::strncmp(argv[i], "--torch-threads=", 16)) torch_threads = std::atoi(argv[i] + 16);
         else args.push_back(argv[i]);
     }
     if (m < bench::mlp::batch_size) {
@@ -356,6 +360,7 @@ int main(int argc, char** argv) {
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
+    if (torch_threads > 0) torch::set_num_threads(torch_threads);
     std::fprintf(stderr, "LibTorch runs on %d threads (torch::get_num_threads); xgrad on %zu, OpenBLAS on its own\n",
                  torch::get_num_threads(), xg::threads());
     bool ok = true;

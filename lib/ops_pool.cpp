@@ -41,12 +41,17 @@ void pool_route_row(const T* __restrict__ idx, const T* __restrict__ g, T* __res
     }
 }
 
-/// … or d = g where idx = t, 0 elsewhere (windows that do not overlap).
+/// Windows that do not overlap, in one pass per window row t: d = g where x
+/// is the window's maximum y (or both are NaN) and no earlier row was
+/// (found = 0), else 0; found records the rows taken.
 template <class T>
-void pool_route_row_set(const T* __restrict__ idx, const T* __restrict__ g, T* __restrict__ d, T t, std::size_t m) {
+void pool_route_first_row(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ g,
+                          T* __restrict__ found, T* __restrict__ d, std::size_t m) {
     for (std::size_t j = 0; j < m; ++j) {
-        const T gj = g[j], i = idx[j];
-        d[j] = i == t ? gj : T(0);
+        const T a = x[j], b = y[j], f = found[j], gj = g[j];
+        const T now = (((a == b) | ((a != a) & (b != b))) & (f == T(0))) ? T(1) : f;
+        found[j] = now;
+        d[j] = now != f ? gj : T(0);
     }
 }
 
@@ -133,7 +138,8 @@ public:
         const bool add = s.accumulate || !tiles;
         if (!s.accumulate && !tiles) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
         const T scale = T(1) / T(kk);
-        // For max: per channel and image, the window row of its arg-max (kk: not found yet).
+        // For max: per channel and image, the window row of its arg-max (kk:
+        // not found yet), or for windows that tile, whether it was found.
         // Window offsets are exact in T: windows are at most 4096 x 4096 (image.hpp), below 2^24 entries.
         T* idx_all = max_ ? c.scratch(0, Shape{g_.C, m}).data() : nullptr;
         const T none = T(kk);
@@ -143,15 +149,21 @@ public:
                 if (max_) {
                     T* idx = idx_all + ch * m;
                     const T* yr = y.data + out_row * m;
-                    std::fill(idx, idx + m, none);
                     // The first entry equal to the window's maximum (or its first NaN) is its arg-max.
+                    if (!add) {
+                        std::fill(idx, idx + m, T(0));
+                        for (std::size_t t = 0; t < kk; ++t) {
+                            const std::size_t row = window_row(first, t) * m;
+                            pool_route_first_row(x.data + row, yr, g, idx, s.view.data + row, m);
+                        }
+                        return;
+                    }
+                    std::fill(idx, idx + m, none);
                     for (std::size_t t = 0; t < kk; ++t) {
                         pool_argmax_row(x.data + window_row(first, t) * m, yr, idx, T(t), none, m);
                     }
                     for (std::size_t t = 0; t < kk; ++t) {
-                        T* d = s.view.data + window_row(first, t) * m;
-                        if (add) pool_route_row(idx, g, d, T(t), m);
-                        else pool_route_row_set(idx, g, d, T(t), m);
+                        pool_route_row(idx, g, s.view.data + window_row(first, t) * m, T(t), m);
                     }
                 } else {
                     for (std::size_t t = 0; t < kk; ++t) {
