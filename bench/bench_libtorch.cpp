@@ -1,9 +1,12 @@
-// Optional: the same two-layer training step, and the same epoch of the MLP
-// of bench/mlp.hpp, in LibTorch (Debian libtorch-dev), timed in the same run
-// as xgrad's for within-run ratios. Built only when LibTorch is installed;
-// xgrad never needs it.
+// Optional: the same two-layer training step, the same epoch of the MLP of
+// bench/mlp.hpp, and the same conv layers and CNN step of bench/cnn.hpp, in
+// LibTorch (Debian libtorch-dev), timed in the same run as xgrad's for
+// within-run ratios. Built only when LibTorch is installed; xgrad never
+// needs it.
 //
-//   build/bench/bench_libtorch [--sizes=S,M,L] [--examples=N] [--no-mlp] [google-benchmark flags]
+//   build/bench/bench_libtorch [--sizes=S,M,L] [--examples=N] [--no-mlp] [--no-cnn] [--torch-threads=N]
+//                              [google-benchmark flags]
+// (--torch-threads: torch::set_num_threads(N) instead of LibTorch's default.)
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -12,8 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 
+#include "cnn.hpp"
 #include "mlp.hpp"
 #include "two_layer_step.hpp"
 
@@ -192,17 +197,161 @@ bool register_mlp(std::size_t m) {
     return ok;
 }
 
+/// The conv layer of bench/cnn.hpp as a LibTorch user writes it: NCHW
+/// tensors, torch::conv2d with its bias, relu, max_pool2d, J = Σ, autograd.
+template <class T>
+class TorchConv final : public bench::cnn::Runner {
+public:
+    explicit TorchConv(const bench::cnn::ConvData<T>& d) : s_(d.shape) {
+        const long m = long(bench::cnn::batch_size), k = long(bench::cnn::kernel);
+        X_ = to_torch(d.X).t().contiguous().view({m, long(s_.C), long(s_.H), long(s_.W)});
+        if (s_.input_grad) X_.requires_grad_();
+        K_ = to_torch(d.K).view({long(s_.Kout), long(s_.C), k, k}).requires_grad_();
+        b_ = to_torch(d.b).flatten().requires_grad_();
+    }
+
+    double step() override {
+        for (auto* w : {&X_, &K_, &b_}) {
+            if (w->grad().defined()) w->grad().zero_();
+        }
+        auto A = torch::relu(torch::conv2d(X_, K_, b_, 1, long(bench::cnn::padding)));
+        auto P = torch::max_pool2d(A, long(bench::cnn::window), long(bench::cnn::window));
+        auto J = P.sum();
+        J.backward();
+        return J.item<double>();
+    }
+
+    std::vector<double> grad_sums() const override {
+        std::vector<double> s{K_.grad().abs().sum().item<double>(), b_.grad().abs().sum().item<double>()};
+        if (s_.input_grad) s.push_back(X_.grad().abs().sum().item<double>());
+        return s;
+    }
+
+private:
+    bench::cnn::ConvShape s_;
+    torch::Tensor X_, K_, b_;
+};
+
+/// The CNN of bench/cnn.hpp in LibTorch: conv2d/relu/max_pool2d blocks,
+/// linear layers on the flattened P2 (C·H·W order, as xgrad's rows),
+/// cross_entropy (mean over the batch), optim::Adam.
+template <class T>
+class TorchCnn final : public bench::cnn::Runner {
+public:
+    explicit TorchCnn(const bench::cnn::CnnData<T>& d) {
+        const long m = long(bench::cnn::batch_size);
+        X_ = to_torch(d.X).t().contiguous().view({m, 1, 28, 28});
+        y_ = to_torch(d.Y).flatten().to(torch::kLong);
+        K1_ = to_torch(d.K1).view({32, 1, 3, 3}).requires_grad_();
+        b1_ = to_torch(d.b1).flatten().requires_grad_();
+        K2_ = to_torch(d.K2).view({64, 32, 3, 3}).requires_grad_();
+        b2_ = to_torch(d.b2).flatten().requires_grad_();
+        W3_ = to_torch(d.W3).requires_grad_();
+        b3_ = to_torch(d.b3).flatten().requires_grad_();
+        W4_ = to_torch(d.W4).requires_grad_();
+        b4_ = to_torch(d.b4).flatten().requires_grad_();
+        opt_ = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{K1_, b1_, K2_, b2_, W3_, b3_, W4_, b4_},
+                                                    torch::optim::AdamOptions(bench::cnn::learning_rate));
+    }
+
+    double step() override {
+        const long p = long(bench::cnn::padding), w = long(bench::cnn::window);
+        auto P1 = torch::max_pool2d(torch::relu(torch::conv2d(X_, K1_, b1_, 1, p)), w, w);
+        auto P2 = torch::max_pool2d(torch::relu(torch::conv2d(P1, K2_, b2_, 1, p)), w, w);
+        auto H = torch::relu(torch::linear(P2.flatten(1), W3_, b3_));
+        auto Z = torch::linear(H, W4_, b4_);
+        auto loss = torch::nn::functional::cross_entropy(Z, y_);
+        opt_->zero_grad();
+        loss.backward();
+        opt_->step();
+        return loss.item<double>();
+    }
+
+    std::vector<double> grad_sums() const override { return {}; }
+
+private:
+    torch::Tensor X_, y_, K1_, b1_, K2_, b2_, W3_, b3_, W4_, b4_;
+    std::unique_ptr<torch::optim::Adam> opt_;
+};
+
+/// Relative tolerance of the conv checks: float32 sums of 10⁵–10⁶ terms in
+/// different orders (im2col + gemm against LibTorch's own kernels) differ
+/// by a few 1e-6 relative.
+template <class T>
+constexpr double conv_tolerance = sizeof(T) == 8 ? 1e-9 : 1e-4;
+
+/// The numbers of `r` after `steps` iterations: each step's J, then the gradient sums.
+std::vector<double> check_numbers(bench::cnn::Runner& r, int steps) {
+    std::vector<double> out;
+    for (int k = 0; k < steps; ++k) out.push_back(r.step());
+    for (double g : r.grad_sums()) out.push_back(g);
+    return out;
+}
+
+/// Checks that LibTorch's numbers are xgrad's (J and the gradient sums of a
+/// conv layer; the CNN's losses of 5 Adam steps), then registers both.
+/// False when they disagree.
+template <class T, class Data, class MakeX, class MakeT>
+bool register_cnn_pair(const std::string& prefix, const Data& check, int steps, MakeX make_x, MakeT make_t,
+                       std::function<Data()> fresh) {
+    const auto ref = check_numbers(*make_x(check), steps);
+    const auto got = check_numbers(*make_t(check), steps);
+    bool ok = got.size() == ref.size();
+    for (std::size_t k = 0; ok && k < ref.size(); ++k)
+        ok = std::fabs(got[k] - ref[k]) <= conv_tolerance<T> * std::max(1.0, std::fabs(ref[k]));
+    for (const auto* v : {&ref, &got}) {
+        std::fprintf(stderr, "%s %-8s", prefix.c_str(), v == &ref ? "xgrad" : "libtorch");
+        for (double x : *v) std::fprintf(stderr, " %.10g", x);
+        std::fprintf(stderr, "%s\n", v == &got && !ok ? "  <-- DIFFERS" : "");
+    }
+    for (const char* v : {"xgrad", "libtorch"}) {
+        const std::string name = prefix + "/" + v;
+        const bool x = !std::strcmp(v, "xgrad");
+        benchmark::RegisterBenchmark(name.c_str(), [x, make_x, make_t, fresh](benchmark::State& st) {
+            const Data data = fresh();
+            auto r = x ? make_x(data) : make_t(data);
+            for (auto _ : st) benchmark::DoNotOptimize(r->step());
+        })->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(0.2);
+    }
+    return ok;
+}
+
+template <class T>
+bool register_cnn() {
+    using namespace bench::cnn;
+    bool ok = true;
+    for (const ConvShape& s : conv_shapes) {
+        const ConvData<T> check(s);
+        ok = register_cnn_pair<T, ConvData<T>>(
+                 std::string("conv/") + s.name + "/" + type_name<T>(), check, 1,
+                 [](const ConvData<T>& d) { return make_xgrad_conv(d); },
+                 [](const ConvData<T>& d) -> std::unique_ptr<Runner> { return std::make_unique<TorchConv<T>>(d); },
+                 [s] { return ConvData<T>(s); }) &&
+             ok;
+    }
+    const CnnData<T> check;
+    ok = register_cnn_pair<T, CnnData<T>>(
+             std::string("cnn/") + type_name<T>(), check, 5, [](const CnnData<T>& d) { return make_xgrad_cnn(d); },
+             [](const CnnData<T>& d) -> std::unique_ptr<Runner> { return std::make_unique<TorchCnn<T>>(d); },
+             [] { return CnnData<T>(); }) &&
+         ok;
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string sizes = "S,M,L";
     std::size_t m = bench::mlp::examples;
-    bool mlp = true;
+    bool mlp = true, cnn = true;
+    int torch_threads = 0;
     std::vector<char*> args;
     for (int i = 0; i < argc; ++i) {
         if (!std::strncmp(argv[i], "--sizes=", 8)) sizes = argv[i] + 8;
         else if (!std::strncmp(argv[i], "--examples=", 11)) m = std::strtoul(argv[i] + 11, nullptr, 10);
         else if (!std::strcmp(argv[i], "--no-mlp")) mlp = false;
+        else if (!std::strcmp(argv[i], "--no-cnn")) cnn = false;
+        else if (!std::strncmp(argv[i], "--torch-threads=", 16)) torch_threads = std::atoi(argv[i] + 16);
         else args.push_back(argv[i]);
     }
     if (m < bench::mlp::batch_size) {
@@ -211,6 +360,9 @@ int main(int argc, char** argv) {
     }
     int n = int(args.size());
     benchmark::Initialize(&n, args.data());
+    if (torch_threads > 0) torch::set_num_threads(torch_threads);
+    std::fprintf(stderr, "LibTorch runs on %d threads (torch::get_num_threads); xgrad on %zu, OpenBLAS on its own\n",
+                 torch::get_num_threads(), xg::threads());
     bool ok = true;
     for (const bench::Size& s : bench::sizes) {
         if (sizes.find(s.name) == std::string::npos) continue;
@@ -220,6 +372,10 @@ int main(int argc, char** argv) {
     if (mlp) {
         ok = register_mlp<double>(m) && ok;
         ok = register_mlp<float>(m) && ok;
+    }
+    if (cnn) {
+        ok = register_cnn<float>() && ok;
+        ok = register_cnn<double>() && ok;
     }
     if (!ok) {
         std::fprintf(stderr, "LibTorch and xgrad disagree: not timing a wrong step\n");

@@ -31,4 +31,15 @@ void blas_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
     xt::blas::gemm(a, b, c, ta, tb, alpha, beta);
 }
 
+/// The same on windows of larger row-major matrices: lda, ldb and ldc are
+/// the distances between consecutive rows of the stored A, B and C.
+template <class T>
+void blas_gemm_ld(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+                  const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    using I = xt::blas_index_t;
+    const auto op = [](bool t) { return t ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans; };
+    cxxblas::gemm<I>(cxxblas::StorageOrder::RowMajor, op(ta), op(tb), I(M), I(N), I(K), alpha, A, I(lda), B, I(ldb),
+                     beta, C, I(ldc));
+}
+
 }  // namespace xg::detail

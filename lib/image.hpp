@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "parallel.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg::detail {
@@ -107,49 +108,81 @@ inline ImageGeometry make_geometry(ImageShape im, std::size_t k, std::size_t str
 
 /// cols (C·k·k × P·m) = im2col(X) for X (C·H·W × m): row r = (c, ki, kj),
 /// column p·m + j holds X(c, oh·s + ki − pad, ow·s + kj − pad; image j), or 0
-/// in the padding. Each entry block is a contiguous copy of m values.
+/// in the padding. Each entry block is a contiguous copy of m values. On the
+/// thread pool in chunks of whole rows of cols (a pure copy: any split gives
+/// the same bits).
 template <class T>
 void im2col(const ImageGeometry& g, const T* x, std::size_t m, T* cols) {
     const std::size_t row_len = g.P * m;
-    for (std::size_t c = 0; c < g.C; ++c)
-        for (std::size_t ki = 0; ki < g.k; ++ki)
-            for (std::size_t kj = 0; kj < g.k; ++kj) {
-                T* dst = cols + ((c * g.k + ki) * g.k + kj) * row_len;
-                for (std::size_t oh = 0; oh < g.Ho; ++oh) {
-                    const std::size_t ih = oh * g.stride + ki;  // in padded coordinates
-                    const bool row_in = ih >= g.pad && ih - g.pad < g.H;
-                    for (std::size_t ow = 0; ow < g.Wo; ++ow, dst += m) {
-                        const std::size_t iw = ow * g.stride + kj;
-                        if (row_in && iw >= g.pad && iw - g.pad < g.W) {
-                            std::memcpy(dst, x + (c * g.hw + (ih - g.pad) * g.W + (iw - g.pad)) * m, m * sizeof(T));
-                        } else {
-                            std::fill(dst, dst + m, T(0));
+    parallel_for(g.ckk, lines_per_chunk(row_len, grain_arith), [&](std::size_t rb, std::size_t re) {
+        for (std::size_t r = rb; r < re; ++r) {
+            const std::size_t c = r / (g.k * g.k), ki = r / g.k % g.k, kj = r % g.k;
+            T* dst = cols + r * row_len;
+            for (std::size_t oh = 0; oh < g.Ho; ++oh) {
+                const std::size_t ih = oh * g.stride + ki;  // in padded coordinates
+                const bool row_in = ih >= g.pad && ih - g.pad < g.H;
+                if (!row_in) {
+                    std::fill(dst, dst + g.Wo * m, T(0));
+                    dst += g.Wo * m;
+                    continue;
+                }
+                const T* src = x + (c * g.hw + (ih - g.pad) * g.W) * m;
+                if (g.stride == 1 && kj >= g.pad && g.Wo + kj - g.pad <= g.W) {
+                    // The whole output row reads one contiguous run of the input row.
+                    std::memcpy(dst, src + (kj - g.pad) * m, g.Wo * m * sizeof(T));
+                    dst += g.Wo * m;
+                    continue;
+                }
+                for (std::size_t ow = 0; ow < g.Wo; ++ow, dst += m) {
+                    const std::size_t iw = ow * g.stride + kj;
+                    if (iw >= g.pad && iw - g.pad < g.W) {
+                        std::memcpy(dst, src + (iw - g.pad) * m, m * sizeof(T));
+                    } else {
+                        std::fill(dst, dst + m, T(0));
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// dX (C·H·W × m) += col2im(dcols) for the band of output rows [oh0, oh1):
+/// the adjoint of im2col, each column entry added back onto the pixel it was
+/// copied from (padding entries dropped). dcols holds the band's columns
+/// only: C·k·k rows of (oh1 − oh0)·Wo·m. On the thread pool in chunks of
+/// whole channels (the rows of one channel add onto that channel's pixels
+/// only, in the same order for any split).
+template <class T>
+void col2im_add(const ImageGeometry& g, const T* dcols, std::size_t m, std::size_t oh0, std::size_t oh1, T* dx) {
+    const std::size_t row_len = (oh1 - oh0) * g.Wo * m;
+    parallel_for(g.C, lines_per_chunk(g.k * g.k * row_len, grain_arith), [&](std::size_t cb, std::size_t ce) {
+        for (std::size_t c = cb; c < ce; ++c)
+            for (std::size_t ki = 0; ki < g.k; ++ki)
+                for (std::size_t kj = 0; kj < g.k; ++kj) {
+                    const T* src = dcols + ((c * g.k + ki) * g.k + kj) * row_len;
+                    for (std::size_t oh = oh0; oh < oh1; ++oh, src += g.Wo * m) {
+                        const std::size_t ih = oh * g.stride + ki;
+                        if (ih < g.pad || ih - g.pad >= g.H) continue;
+                        T* drow = dx + (c * g.hw + (ih - g.pad) * g.W) * m;
+                        const T* s = src;
+                        for (std::size_t ow = 0; ow < g.Wo; ++ow, s += m) {
+                            const std::size_t iw = ow * g.stride + kj;
+                            if (iw < g.pad || iw - g.pad >= g.W) continue;
+                            T* d = drow + (iw - g.pad) * m;
+                            for (std::size_t j = 0; j < m; ++j) d[j] += s[j];
                         }
                     }
                 }
-            }
+    });
 }
 
-/// dX (C·H·W × m) += col2im(dcols): the adjoint of im2col, each column entry
-/// added back onto the pixel it was copied from (padding entries dropped).
-template <class T>
-void col2im_add(const ImageGeometry& g, const T* cols, std::size_t m, T* dx) {
-    const std::size_t row_len = g.P * m;
-    for (std::size_t c = 0; c < g.C; ++c)
-        for (std::size_t ki = 0; ki < g.k; ++ki)
-            for (std::size_t kj = 0; kj < g.k; ++kj) {
-                const T* src = cols + ((c * g.k + ki) * g.k + kj) * row_len;
-                for (std::size_t oh = 0; oh < g.Ho; ++oh) {
-                    const std::size_t ih = oh * g.stride + ki;
-                    const bool row_in = ih >= g.pad && ih - g.pad < g.H;
-                    for (std::size_t ow = 0; ow < g.Wo; ++ow, src += m) {
-                        const std::size_t iw = ow * g.stride + kj;
-                        if (!row_in || iw < g.pad || iw - g.pad >= g.W) continue;
-                        T* d = dx + (c * g.hw + (ih - g.pad) * g.W + (iw - g.pad)) * m;
-                        for (std::size_t j = 0; j < m; ++j) d[j] += src[j];
-                    }
-                }
-            }
+/// Output rows per band of the adjoint dX = col2im(Kᵀ · dY), computed a band
+/// at a time so that the band's C·k·k columns stay in cache between the gemm
+/// and col2im: about 2^18 entries (at least one row). It depends on the
+/// sizes only, so the sums' order does too.
+inline std::size_t col2im_band_rows(const ImageGeometry& g, std::size_t m) {
+    const std::size_t per_row = g.ckk * g.Wo * m, target = std::size_t(1) << 18;
+    return per_row >= target ? 1 : std::min(g.Ho, target / per_row);
 }
 
 }  // namespace xg::detail

@@ -1,5 +1,6 @@
 // conv2d: Y = img(K · im2col(X) [+ b]) by im2col and one gemm over the whole batch;
-// dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY), dX = col2im(Kᵀ · img⁻¹(dY)).
+// dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY) (one gemm for both),
+// dX = col2im(Kᵀ · img⁻¹(dY)) a band of output rows at a time.
 #include <algorithm>
 
 #include "blas.hpp"
@@ -63,54 +64,80 @@ public:
         return Shape{out, x.cols};
     }
 
+    // With a bias, Y starts as b in every column and the gemm adds K · cols
+    // onto it (β = 1: the pass that would zero Y writes b instead); im2col
+    // gets a last row of ones, so that the adjoint gemm
+    // dY · [cols; 1]ᵀ = [dK db] gives db = Σ_columns dY in the same pass.
+    std::size_t patch_rows() const { return g_.ckk + (bias_ ? 1 : 0); }
+
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), k = c.in(1);
         const MutView<T> y = c.out();
-        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m;
+        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
         if (y.size() == 0) return;
-        Matrix<T>& cols = c.scratch(0, Shape{g_.ckk, n});
+        Matrix<T>& cols = c.scratch(0, Shape{rows, n});
         im2col(g_, x.data, m, cols.data());
-        // Y's buffer read as Kout × (Ho·Wo·m) is exactly K · cols: no reshaping.
-        blas_gemm(false, false, kout, n, g_.ckk, T(1), k.data, cols.data(), T(0), y.data);
         if (bias_) {
+            std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
             const ConstView<T> b = c.in(2);
-            for (std::size_t r = 0; r < kout; ++r) {
-                T* row = y.data + r * n;
-                const T br = b[r];
-                for (std::size_t q = 0; q < n; ++q) row[q] += br;
-            }
+            parallel_for(kout, lines_per_chunk(n, grain_arith), [&](std::size_t rb, std::size_t re) {
+                for (std::size_t r = rb; r < re; ++r) std::fill(y.data + r * n, y.data + (r + 1) * n, b[r]);
+            });
         }
+        // Y's buffer read as Kout × (Ho·Wo·m) is exactly K · cols (+ b): no
+        // reshaping. cols's first C·k·k rows are im2col(X).
+        blas_gemm(false, false, kout, n, g_.ckk, T(1), k.data, cols.data(), bias_ ? T(1) : T(0), y.data);
     }
 
     void backward(BackwardContext<T>& c) const override {
         const ConstView<T> x = c.in(0), k = c.in(1), dy = c.dout();
-        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m;
-        if (c.needs_grad(1)) {
-            const GradSink<T>& s = c.grad(1);
+        const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
+        const bool dk = c.needs_grad(1), db = bias_ && c.needs_grad(2);
+        if (dk || db) {
             if (n == 0) {
-                if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
-            } else {
-                const Matrix<T>& cols = c.scratch(0, Shape{g_.ckk, n});
+                for (std::size_t i = 1; i < (bias_ ? 3u : 2u); ++i) {
+                    if (!c.needs_grad(i)) continue;
+                    const GradSink<T>& s = c.grad(i);
+                    if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
+                }
+            } else if (!bias_) {
+                const GradSink<T>& s = c.grad(1);
+                const Matrix<T>& cols = c.scratch(0, Shape{rows, n});
                 blas_gemm(false, true, kout, g_.ckk, n, T(1), dy.data, cols.data(), s.accumulate ? T(1) : T(0),
                           s.view.data);
-            }
-        }
-        if (bias_ && c.needs_grad(2)) {
-            const GradSink<T>& s = c.grad(2);
-            for (std::size_t r = 0; r < kout; ++r) {
-                const T* row = dy.data + r * n;
-                T acc = T(0);
-                for (std::size_t q = 0; q < n; ++q) acc += row[q];
-                s.view[r] = s.accumulate ? s.view[r] + acc : acc;
+            } else {
+                // [dK db] = dY · [cols; 1]ᵀ, then split into the two sinks.
+                const Matrix<T>& cols = c.scratch(0, Shape{rows, n});
+                Matrix<T>& dkb = c.scratch(3, Shape{kout, rows});
+                blas_gemm(false, true, kout, rows, n, T(1), dy.data, cols.data(), T(0), dkb.data());
+                for (std::size_t r = 0; r < kout; ++r) {
+                    const T* src = dkb.data() + r * rows;
+                    if (dk) {
+                        const GradSink<T>& s = c.grad(1);
+                        T* d = s.view.data + r * g_.ckk;
+                        for (std::size_t q = 0; q < g_.ckk; ++q) d[q] = s.accumulate ? d[q] + src[q] : src[q];
+                    }
+                    if (db) {
+                        const GradSink<T>& s = c.grad(2);
+                        s.view[r] = s.accumulate ? s.view[r] + src[g_.ckk] : src[g_.ckk];
+                    }
+                }
             }
         }
         if (c.needs_grad(0)) {
             const GradSink<T>& s = c.grad(0);
             if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
             if (n == 0) return;
-            Matrix<T>& dcols = c.scratch(1, Shape{g_.ckk, n});
-            blas_gemm(true, false, g_.ckk, n, kout, T(1), k.data, dy.data, T(0), dcols.data());
-            col2im_add(g_, dcols.data(), m, s.view.data);
+            // dX = col2im(Kᵀ · dY), a band of output rows at a time: dY's band
+            // is a window of its rows (leading dimension n).
+            const std::size_t band = col2im_band_rows(g_, m), wm = g_.Wo * m;
+            Matrix<T>& dcols = c.scratch(1, Shape{g_.ckk, band * wm});
+            for (std::size_t oh0 = 0; oh0 < g_.Ho; oh0 += band) {
+                const std::size_t oh1 = std::min(g_.Ho, oh0 + band), len = (oh1 - oh0) * wm;
+                blas_gemm_ld(true, false, g_.ckk, len, kout, T(1), k.data, g_.ckk, dy.data + oh0 * wm, n, T(0),
+                             dcols.data(), len);
+                col2im_add(g_, dcols.data(), m, oh0, oh1, s.view.data);
+            }
         }
     }
 

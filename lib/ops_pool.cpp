@@ -3,6 +3,7 @@
 //   avg: Y = avgpool(X), dX = unpool_avg(dY) (dY / window², spread over each window)
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "image.hpp"
 #include "ops_common.hpp"
@@ -40,6 +41,20 @@ void pool_route_row(const T* __restrict__ idx, const T* __restrict__ g, T* __res
     }
 }
 
+/// Windows that do not overlap, in one pass per window row t: d = g where x
+/// is the window's maximum y (or both are NaN) and no earlier row was
+/// (found = 0), else 0; found records the rows taken.
+template <class T>
+void pool_route_first_row(const T* __restrict__ x, const T* __restrict__ y, const T* __restrict__ g,
+                          T* __restrict__ found, T* __restrict__ d, std::size_t m) {
+    for (std::size_t j = 0; j < m; ++j) {
+        const T a = x[j], b = y[j], f = found[j], gj = g[j];
+        const T now = (((a == b) | ((a != a) & (b != b))) & (f == T(0))) ? T(1) : f;
+        found[j] = now;
+        d[j] = now != f ? gj : T(0);
+    }
+}
+
 /// The pooling ops: one class, `max` picks the kind.
 template <class T>
 class Pool2dOp final : public Op<T> {
@@ -60,16 +75,24 @@ public:
         return Shape{g_.C * g_.P, c.shape(0).cols};
     }
 
-    // For each output pixel: the rows of X its window covers, in row-major window order.
+    // For each output pixel of channels [cb, ce): the rows of X its window
+    // covers, in row-major window order.
     template <class F>
-    void each_window(F&& f) const {
-        for (std::size_t ch = 0; ch < g_.C; ++ch)
+    void each_window(std::size_t cb, std::size_t ce, F&& f) const {
+        for (std::size_t ch = cb; ch < ce; ++ch)
             for (std::size_t oh = 0; oh < g_.Ho; ++oh)
                 for (std::size_t ow = 0; ow < g_.Wo; ++ow) {
                     const std::size_t out_row = (ch * g_.Ho + oh) * g_.Wo + ow;
                     const std::size_t first = ch * g_.hw + oh * g_.stride * g_.W + ow * g_.stride;
-                    f(out_row, first);
+                    f(ch, out_row, first);
                 }
+    }
+
+    /// f(cb, ce) over chunks of whole channels on the thread pool: windows of
+    /// different channels never share a row of X, so any split gives the same bits.
+    template <class F>
+    void by_channels(std::size_t m, F&& f) const {
+        parallel_for(g_.C, lines_per_chunk(g_.hw * m, grain_arith), std::forward<F>(f));
     }
 
     /// Row t (0 … k² − 1, row-major) of the window whose top-left row is `first`.
@@ -80,25 +103,27 @@ public:
         const MutView<T> y = c.out();
         const std::size_t m = x.cols, kk = g_.k * g_.k;
         const T scale = T(1) / T(kk);
-        each_window([&](std::size_t out_row, std::size_t first) {
-            T* yr = y.data + out_row * m;
-            std::copy(x.data + first * m, x.data + first * m + m, yr);
-            for (std::size_t t = 1; t < kk; ++t) {
-                const T* xr = x.data + window_row(first, t) * m;
-                if (max_) {
-                    // A larger entry, or the first NaN, takes the place: ties keep the first maximum.
-                    // (Bitwise on the comparisons: a select the compiler vectorises.)
-                    for (std::size_t j = 0; j < m; ++j) {
-                        const T a = xr[j], b = yr[j];
-                        yr[j] = ((a > b) | ((a != a) & (b == b))) ? a : b;
+        by_channels(m, [&](std::size_t cb, std::size_t ce) {
+            each_window(cb, ce, [&](std::size_t, std::size_t out_row, std::size_t first) {
+                T* yr = y.data + out_row * m;
+                std::copy(x.data + first * m, x.data + first * m + m, yr);
+                for (std::size_t t = 1; t < kk; ++t) {
+                    const T* xr = x.data + window_row(first, t) * m;
+                    if (max_) {
+                        // A larger entry, or the first NaN, takes the place: ties keep the first maximum.
+                        // (Bitwise on the comparisons: a select the compiler vectorises.)
+                        for (std::size_t j = 0; j < m; ++j) {
+                            const T a = xr[j], b = yr[j];
+                            yr[j] = ((a > b) | ((a != a) & (b == b))) ? a : b;
+                        }
+                    } else {
+                        for (std::size_t j = 0; j < m; ++j) yr[j] += xr[j];
                     }
-                } else {
-                    for (std::size_t j = 0; j < m; ++j) yr[j] += xr[j];
                 }
-            }
-            if (!max_) {
-                for (std::size_t j = 0; j < m; ++j) yr[j] *= scale;
-            }
+                if (!max_) {
+                    for (std::size_t j = 0; j < m; ++j) yr[j] *= scale;
+                }
+            });
         });
     }
 
@@ -106,31 +131,51 @@ public:
         const ConstView<T> x = c.in(0), y = c.out(), dy = c.dout();
         const GradSink<T>& s = c.grad(0);
         const std::size_t m = x.cols, kk = g_.k * g_.k;
-        if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
         if (m == 0) return;
+        // Windows that tile the image without overlap (stride = window) write
+        // every entry of dX once: no zero fill first.
+        const bool tiles = g_.stride == g_.k;
+        const bool add = s.accumulate || !tiles;
+        if (!s.accumulate && !tiles) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
         const T scale = T(1) / T(kk);
-        // For max: per image, the window row of its arg-max (kk: not found yet).
+        // For max: per channel and image, the window row of its arg-max (kk:
+        // not found yet), or for windows that tile, whether it was found.
         // Window offsets are exact in T: windows are at most 4096 x 4096 (image.hpp), below 2^24 entries.
-        T* idx = max_ ? c.scratch(0, Shape{1, m}).data() : nullptr;
+        T* idx_all = max_ ? c.scratch(0, Shape{g_.C, m}).data() : nullptr;
         const T none = T(kk);
-        each_window([&](std::size_t out_row, std::size_t first) {
-            const T* g = dy.data + out_row * m;
-            if (max_) {
-                const T* yr = y.data + out_row * m;
-                std::fill(idx, idx + m, none);
-                // The first entry equal to the window's maximum (or its first NaN) is its arg-max.
-                for (std::size_t t = 0; t < kk; ++t) {
-                    pool_argmax_row(x.data + window_row(first, t) * m, yr, idx, T(t), none, m);
+        by_channels(m, [&](std::size_t cb, std::size_t ce) {
+            each_window(cb, ce, [&](std::size_t ch, std::size_t out_row, std::size_t first) {
+                const T* g = dy.data + out_row * m;
+                if (max_) {
+                    T* idx = idx_all + ch * m;
+                    const T* yr = y.data + out_row * m;
+                    // The first entry equal to the window's maximum (or its first NaN) is its arg-max.
+                    if (!add) {
+                        std::fill(idx, idx + m, T(0));
+                        for (std::size_t t = 0; t < kk; ++t) {
+                            const std::size_t row = window_row(first, t) * m;
+                            pool_route_first_row(x.data + row, yr, g, idx, s.view.data + row, m);
+                        }
+                        return;
+                    }
+                    std::fill(idx, idx + m, none);
+                    for (std::size_t t = 0; t < kk; ++t) {
+                        pool_argmax_row(x.data + window_row(first, t) * m, yr, idx, T(t), none, m);
+                    }
+                    for (std::size_t t = 0; t < kk; ++t) {
+                        pool_route_row(idx, g, s.view.data + window_row(first, t) * m, T(t), m);
+                    }
+                } else {
+                    for (std::size_t t = 0; t < kk; ++t) {
+                        T* d = s.view.data + window_row(first, t) * m;
+                        if (add) {
+                            for (std::size_t j = 0; j < m; ++j) d[j] += g[j] * scale;
+                        } else {
+                            for (std::size_t j = 0; j < m; ++j) d[j] = g[j] * scale;
+                        }
+                    }
                 }
-                for (std::size_t t = 0; t < kk; ++t) {
-                    pool_route_row(idx, g, s.view.data + window_row(first, t) * m, T(t), m);
-                }
-            } else {
-                for (std::size_t t = 0; t < kk; ++t) {
-                    T* d = s.view.data + window_row(first, t) * m;
-                    for (std::size_t j = 0; j < m; ++j) d[j] += g[j] * scale;
-                }
-            }
+            });
         });
     }
 

@@ -105,6 +105,37 @@ TEST_CASE("conv2d gradients: every C, Kout in {1, 2}, kernel 1-3, stride 1-2, pa
     CHECK(checked == 80);
 }
 
+TEST_CASE("conv2d's adjoints on batches whose dX is computed in several bands of output rows, with the bias in the gemm") {
+    // dX = col2im(Kᵀ · dY) runs a band of output rows at a time (about 2^18
+    // im2col entries: here 27·16·200 = 86 400 per output row, so bands of 3
+    // rows, the last one shorter; with stride 2, 27·8·200 per row, bands of
+    // 6); dK and db come from one gemm over [im2col(X); 1].
+    std::mt19937_64 rng(36);
+    for (std::size_t s : {1, 2}) {
+        CAPTURE(s);
+        const xg::Conv2dSpec spec{{3, 16, 16}, 3, s, 1};
+        xg::Graph<double> g;
+        auto X = g.parameter(randn(3 * 256, 200, rng), "X");
+        auto K = g.parameter(randn(5, 27, rng), "K");
+        auto b = g.parameter(randn(5, 1, rng), "b");
+        auto Y = conv2d(X, K, b, spec);
+        auto J = weighted_sum(Y, rng);
+        g.backward(J);
+        const ref::Geo geo = ref::geo(spec);
+        const Matrix<double> dz = ref::img_inv(Y.grad(), geo.Ho * geo.Wo);
+        CHECK(rel_err(Y.value(), ref::conv2d(X.value(), K.value(), &b.value(), spec)) <= 1e-12);
+        CHECK(rel_err(X.grad(), ref::col2im(ref_matmul(ref_transpose(K.value()), dz), geo)) <= 1e-12);
+        CHECK(rel_err(K.grad(), ref_matmul(dz, ref_transpose(ref::im2col(X.value(), geo)))) <= 1e-12);
+        Matrix<double> db({5, 1});
+        for (std::size_t r = 0; r < 5; ++r) {
+            double acc = 0;
+            for (std::size_t q = 0; q < dz.shape()[1]; ++q) acc += dz(r, q);
+            db(r, 0) = acc;
+        }
+        CHECK(rel_err(b.grad(), db) <= 1e-12);
+    }
+}
+
 TEST_CASE("conv2d: pixels a stride does not reach get a zero gradient; replays with new data and a new batch size") {
     std::mt19937_64 rng(33);
     // 1 x 4 x 4, kernel 1, stride 2: only pixels (0, 0), (0, 2), (2, 0), (2, 2) are read.

@@ -3,6 +3,7 @@
 // chunks that do not depend on it).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -76,6 +77,42 @@ bool same_bits(const std::vector<Matrix<T>>& a, const std::vector<Matrix<T>>& b)
         if (std::memcmp(a[k].data(), b[k].data(), a[k].size() * sizeof(T)) != 0) return false;
     }
     return true;
+}
+
+/// Every value and gradient of a conv net whose image loops are many chunks
+/// long: im2col (rows of 20·20·300 entries), col2im into X and into the
+/// first pooling's output (whole channels per chunk), max pooling that tiles
+/// the image, overlapping average pooling, three Adam steps.
+template <class T>
+std::vector<Matrix<T>> train_conv_and_collect(std::size_t threads) {
+    xg::set_threads(threads);
+    const std::size_t m = 300, K = 5;
+    std::mt19937_64 rng(6);
+    xg::Parameter<T> K1(randn<T>(6, 9, rng, 0.4), "K1"), b1(randn<T>(6, 1, rng, 0.1), "b1");
+    xg::Parameter<T> K2(randn<T>(8, 6 * 9, rng, 0.2), "K2"), b2(randn<T>(8, 1, rng, 0.1), "b2");
+    xg::Parameter<T> W(randn<T>(K, 8 * 3 * 3, rng, 0.2), "W");
+    xg::Graph<T> g;
+    auto X = g.input(randn<T>(20 * 20, m, rng), "X", true);
+    Matrix<T> classes({1, m});
+    for (std::size_t j = 0; j < m; ++j) classes(0, j) = T(rng() % K);
+    auto y = g.input(classes, "y");
+    auto A1 = relu(conv2d(X, g.parameter(K1), g.parameter(b1), {{1, 20, 20}, 3, 1, 1}));   // 6 x 20 x 20
+    auto P1 = max_pool2d(A1, {{6, 20, 20}, 2, 2});                                          // 6 x 10 x 10
+    auto A2 = relu(conv2d(P1, g.parameter(K2), g.parameter(b2), {{6, 10, 10}, 3, 1, 1}));  // 8 x 10 x 10
+    auto P2 = avg_pool2d(A2, {{8, 10, 10}, 2, 1});                                          // 8 x 9 x 9
+    auto P3 = max_pool2d(P2, {{8, 9, 9}, 3, 3});                                            // 8 x 3 x 3
+    auto J = softmax_cross_entropy(matmul(g.parameter(W), P3), y);
+    xg::Adam<T> adam({K1, b1, K2, b2, W}, xg::Schedule(0.01));
+    std::vector<Matrix<T>> out;
+    for (int step = 0; step < 3; ++step) {
+        g.forward();
+        g.backward(J);
+        for (const auto& v : {A1, P1, A2, P2, P3, J}) out.push_back(v.value());
+        for (const auto& v : {X, A1, P1, A2, P2, P3}) out.push_back(v.grad());
+        adam.step();
+    }
+    for (const auto& p : {K1, b1, K2, b2, W}) out.push_back(std::as_const(p).value());
+    return out;
 }
 
 }  // namespace
@@ -179,4 +216,17 @@ TEST_CASE("the thread setting: set_threads, XGRAD_NUM_THREADS, one thread under 
         xg::set_threads(0);
         CHECK_THROWS_WITH_AS(xg::threads(), doctest::Contains("XGRAD_NUM_THREADS"), xg::ValueError);
     }
+}
+
+TEST_CASE_TEMPLATE("a conv net trains to the same bits with 1, 2, 3 and 8 threads", T, double, float) {
+    ThreadSetting restore;
+    const auto one = train_conv_and_collect<T>(1);
+    for (std::size_t n : {2, 3, 8}) {
+        CAPTURE(n);
+        CHECK(same_bits(one, train_conv_and_collect<T>(n)));
+    }
+    // The loss is finite, and the gradients reached the input.
+    CHECK(std::isfinite(double(one[5](0, 0))));
+    const Matrix<T>& dX = one[6];
+    CHECK(std::any_of(dX.begin(), dX.end(), [](T v) { return v != T(0); }));
 }

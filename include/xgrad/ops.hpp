@@ -312,15 +312,16 @@ ImageShape pool2d_output(const Pool2dSpec& spec);
 /// im2col(X) is C·k·k × Ho·Wo·m (column (p, j) holds the patch under output
 /// pixel p of image j); img reads a Kout × Ho·Wo·m matrix as the image batch
 /// Kout·Ho·Wo × m (the same memory); col2im adds each column back onto the
-/// pixels its patch came from. The im2col buffer is kept by the node between
-/// replays. ShapeError for a bad spec, X with other than C·H·W rows, K with
+/// pixels its patch came from (a band of output rows at a time, so no
+/// C·k·k × Ho·Wo·m buffer for dX). The im2col buffer is kept by the node
+/// between replays. ShapeError for a bad spec, X with other than C·H·W rows, K with
 /// other than C·k·k columns.
 template <class T>
 Var<T> conv2d(Var<T> x, Var<T> k, Conv2dSpec spec);
 
 /// Convolution plus a bias per output channel, b: Kout × 1, added to every
-/// pixel of channel k of every image (one node: the bias add runs on the
-/// gemm's output rows):
+/// pixel of channel k of every image (one node: Y starts as b and the gemm
+/// adds K · im2col(X) onto it; the adjoint gemm gives dK and db together):
 ///   Y = img(K · im2col(X) + b)      db = Σ_columns img⁻¹(dY)
 /// and dK, dX as for conv2d(x, k, spec). ShapeError unless b is Kout × 1.
 template <class T>
