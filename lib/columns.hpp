@@ -1,8 +1,10 @@
-// Gathering columns, out = A(:, cols): the one copy loop behind the
-// train/test split and every kind of mini-batch, and the input leaves a
-// mini-batch source makes from its first columns.
+// Gathering columns, out = A(:, cols): the copy loop behind the train/test
+// split and the sharded mini-batches; its example-major twin behind
+// MiniBatches (which keeps its data one example per row); and the input
+// leaves a mini-batch source makes from its first columns.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -32,6 +34,54 @@ template <class T>
 void gather_columns(const Matrix<T>& A, const std::size_t* cols, std::size_t n, Matrix<T>& out) {
     Matrix<T> unused;  // out is a fresh result or keeps its shape: no spare is made
     gather_columns(A, cols, n, out, unused);
+}
+
+/// out = Aᵀ (A is r × c, out becomes c × r), in square tiles so that both
+/// the reads and the writes stay within a few cache lines at a time; a band
+/// of `tile` rows of out is finished before the next begins.
+template <class T>
+void transpose_into(const Matrix<T>& A, Matrix<T>& out) {
+    const std::size_t R = A.shape()[0], C = A.shape()[1];
+    out.resize({C, R});
+    constexpr std::size_t tile = 32;
+    const T* a = A.data();
+    T* o = out.data();
+    for (std::size_t j0 = 0; j0 < C; j0 += tile) {
+        const std::size_t j1 = std::min(C, j0 + tile);
+        for (std::size_t i0 = 0; i0 < R; i0 += tile) {
+            const std::size_t i1 = std::min(R, i0 + tile);
+            for (std::size_t i = i0; i < i1; ++i) {
+                for (std::size_t j = j0; j < j1; ++j) o[j * R + i] = a[i * C + j];
+            }
+        }
+    }
+}
+
+/// out = [E(rows[0], :)ᵀ … E(rows[n−1], :)ᵀ], n_x × n: the examples `rows` of
+/// an example-major E (m × n_x, one example per row) as the columns of out.
+/// The same numbers as gather_columns on Eᵀ, but each example is read as one
+/// contiguous run (gathering columns of an n_x × m matrix touches one cache
+/// line per entry). Tiles of 16 examples × 64 entries keep the writes, 16
+/// adjacent entries of a row of out, within a few lines. `out` takes its
+/// shape through reshape_keeping with `spare`, as in gather_columns.
+template <class T>
+void gather_rows_transposed(const Matrix<T>& E, const std::size_t* rows, std::size_t n, Matrix<T>& out,
+                            Matrix<T>& spare) {
+    const std::size_t len = E.shape()[1];
+    reshape_keeping(out, spare, Shape{len, n});
+    constexpr std::size_t tile_rows = 16, tile_len = 64;
+    const T* e = E.data();
+    T* o = out.data();
+    for (std::size_t j0 = 0; j0 < n; j0 += tile_rows) {
+        const std::size_t j1 = std::min(n, j0 + tile_rows);
+        for (std::size_t r0 = 0; r0 < len; r0 += tile_len) {
+            const std::size_t r1 = std::min(len, r0 + tile_len);
+            for (std::size_t j = j0; j < j1; ++j) {
+                const T* src = e + rows[j] * len;
+                for (std::size_t r = r0; r < r1; ++r) o[r * n + j] = src[r];
+            }
+        }
+    }
 }
 
 /// Input leaves named x_name and y_name holding the first b columns of X and

@@ -247,12 +247,14 @@ Dataset<T> load_dataset(const std::string& x_path, const std::string& y_path, st
 template <class T>
 MiniBatches<T>::MiniBatches(const Matrix<T>& X, const Matrix<T>& Y, std::size_t batch_size, std::uint32_t seed,
                             bool shuffle)
-    : X_(X), Y_(Y), m_(X.shape()[1]), batch_(batch_size), shuffle_(shuffle), rng_(seed) {
+    : m_(X.shape()[1]), batch_(batch_size), shuffle_(shuffle), rng_(seed) {
     if (Y.shape()[1] != m_ || m_ == 0) {
         throw ShapeError("MiniBatches: X and Y need the same, non-zero number of columns (examples): X [" +
                          to_string(shape_of(X)) + "], Y [" + to_string(shape_of(Y)) + "]");
     }
     if (batch_ == 0) throw ValueError("MiniBatches: the batch size must be at least 1");
+    detail::transpose_into(X, X_rows_);
+    detail::transpose_into(Y, Y_rows_);
     start_epoch();
 }
 
@@ -272,7 +274,13 @@ std::pair<Var<T>, Var<T>> MiniBatches<T>::inputs(Graph<T>& g, const std::string&
                                                  const std::string& y_name) const {
     // The first min(batch_size, m) stored columns: a full batch's shape, and nothing consumed.
     const std::size_t b = std::min(batch_, m_);
-    return detail::first_columns_as_inputs(g, X_, Y_, b, x_name, y_name);
+    std::vector<std::size_t> first(b);
+    for (std::size_t j = 0; j < b; ++j) first[j] = j;
+    Matrix<T> Xb, Yb, unused;
+    detail::gather_rows_transposed(X_rows_, first.data(), b, Xb, unused);
+    detail::gather_rows_transposed(Y_rows_, first.data(), b, Yb, unused);
+    Var<T> x = g.input(Xb, x_name);
+    return {x, g.input(Yb, y_name)};
 }
 
 template <class T>
@@ -304,8 +312,8 @@ bool MiniBatches<T>::next(Matrix<T>& Xb, Matrix<T>& Yb) {
     std::size_t b = 0;
     const std::size_t* cols = take(b);
     if (!cols) return false;
-    detail::gather_columns(X_, cols, b, Xb, spare_X_);
-    detail::gather_columns(Y_, cols, b, Yb, spare_Y_);
+    detail::gather_rows_transposed(X_rows_, cols, b, Xb, spare_X_);
+    detail::gather_rows_transposed(Y_rows_, cols, b, Yb, spare_Y_);
     return true;
 }
 
@@ -314,8 +322,8 @@ bool MiniBatches<T>::advance() {
     std::size_t b = 0;
     const std::size_t* cols = take(b);
     if (!cols) return false;
-    detail::gather_columns(X_, cols, b, current_.X, spare_X_);
-    detail::gather_columns(Y_, cols, b, current_.Y, spare_Y_);
+    detail::gather_rows_transposed(X_rows_, cols, b, current_.X, spare_X_);
+    detail::gather_rows_transposed(Y_rows_, cols, b, current_.Y, spare_Y_);
     current_.columns.assign(cols, cols + b);
     return true;
 }

@@ -9,6 +9,7 @@
 #include "hyper_params.hpp"
 #include "instantiate.hpp"
 #include "parallel.hpp"
+#include "vmath.hpp"
 
 namespace xg {
 
@@ -218,20 +219,18 @@ std::string Adam<T>::describe() const {
 template <class T>
 void Adam<T>::update(T* w, const T* g, T* const* state, std::size_t n, T alpha, T grad_scale,
                      std::size_t t) const {
-    T* v = state[0];
-    T* s = state[1];
-    const T b1 = T(beta1_), b2 = T(beta2_), c1 = T(1 - beta1_), c2 = T(1 - beta2_), eps = T(epsilon_);
     // Bias corrections in double: 1 − β2ᵗ is tiny for small t.
-    const T inv1 = T(1 / (1 - std::pow(beta1_, double(t))));
-    const T inv2 = T(1 / (1 - std::pow(beta2_, double(t))));
-    detail::parallel_for(n, detail::grain_math, [=](std::size_t b, std::size_t e) {
-        for (std::size_t k = b; k < e; ++k) {
-            const T d = grad_scale * g[k];
-            v[k] = b1 * v[k] + c1 * d;
-            s[k] = b2 * s[k] + c2 * d * d;
-            w[k] -= alpha * (v[k] * inv1) / (std::sqrt(s[k] * inv2) + eps);
-        }
-    });
+    const detail::AdamCoefficients<T> c{grad_scale,
+                                        T(beta1_),
+                                        T(1 - beta1_),
+                                        T(beta2_),
+                                        T(1 - beta2_),
+                                        alpha,
+                                        T(1 / (1 - std::pow(beta1_, double(t)))),
+                                        T(1 / (1 - std::pow(beta2_, double(t)))),
+                                        T(epsilon_)};
+    // One pass over the entries, in SIMD batches (lib/vmath.hpp).
+    detail::vadam(w, g, state[0], state[1], n, c);
 }
 
 #define XG_OPTIM_INSTANTIATIONS(T)     \

@@ -1,5 +1,5 @@
-// Vectorised elementwise math (exp, log, log1p, tanh, sigmoid, softplus) for
-// float and double. Internal to the library.
+// Vectorised elementwise math (exp, log, log1p, tanh, sigmoid, softplus) and
+// Adam's update, for float and double. Internal to the library.
 //
 // The kernels (vmath_kernels.cpp) are compiled once per instruction set, each
 // translation unit with its own flags; the best set the CPU supports is picked
@@ -15,7 +15,15 @@
 
 namespace xg::detail {
 
-/// One type's kernels: y[k] = f(x[k]) for k < n.
+/// The numbers of one Adam step (lib/optim.cpp): the gradient's scale, the
+/// decay rates β and their complements 1 − β, the step size α, the bias
+/// corrections 1 / (1 − βᵗ), and ε.
+template <class T>
+struct AdamCoefficients {
+    T grad_scale, b1, c1, b2, c2, alpha, inv1, inv2, eps;
+};
+
+/// One type's kernels: y[k] = f(x[k]) for k < n; and Adam's update.
 template <class T>
 struct VmathTable {
     void (*exp)(const T* x, T* y, std::size_t n);
@@ -24,6 +32,9 @@ struct VmathTable {
     void (*tanh)(const T* x, T* y, std::size_t n);
     void (*sigmoid)(const T* x, T* y, std::size_t n);  // 1 / (1 + e^−x), stably for both signs
     void (*softplus)(const T* x, T* y, std::size_t n); // max(x, 0) + log(1 + e^−|x|)
+    // d = grad_scale g;  v ← b1 v + c1 d;  s ← b2 s + (c2 d) d;  w ← w − α (v inv1) / (√(s inv2) + ε),
+    // each operation rounded in this order (the bits of the plain scalar loop).
+    void (*adam)(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>& c);
 };
 
 /// The kernels compiled for one instruction set.
@@ -68,5 +79,13 @@ XG_VMATH_CALL(tanh)
 XG_VMATH_CALL(sigmoid)
 XG_VMATH_CALL(softplus)
 #undef XG_VMATH_CALL
+
+/// Adam's update of n entries through the active kernel, in chunks on the
+/// thread pool when large (each entry is updated on its own: the same bits).
+template <class T>
+void vadam(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>& c) {
+    const auto kernel = vmath<T>().adam;
+    parallel_for(n, grain_math, [=, &c](std::size_t b, std::size_t e) { kernel(w + b, g + b, v + b, s + b, e - b, c); });
+}
 
 }  // namespace xg::detail

@@ -8,6 +8,7 @@
 // operations in the same order on every set: equal bits on SSE2, AVX2 and
 // AVX-512. (xsimd's own exp, log and tanh call its fma, fused on the FMA
 // sets, and so differ in the last bit between sse2 and fma3<avx2>.)
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -262,10 +263,36 @@ void apply(const T* x, T* y, std::size_t n) {
     for (std::size_t i = 0; i < rest; ++i) y[k + i] = buf[i];
 }
 
+// d = grad_scale g;  v ← b1 v + c1 d;  s ← b2 s + (c2 d) d;  w ← w − α (v inv1) / (√(s inv2) + ε)
+// Whole batches, then the tail one entry at a time with the same operations
+// (√ is correctly rounded in both), so every entry has the scalar loop's bits.
+template <class T>
+void adam(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>& c) {
+    constexpr std::size_t W = B<T>::size;
+    const B<T> scale(c.grad_scale), b1(c.b1), c1(c.c1), b2(c.b2), c2(c.c2), alpha(c.alpha), inv1(c.inv1),
+        inv2(c.inv2), eps(c.eps);
+    std::size_t k = 0;
+    for (; k + W <= n; k += W) {
+        const B<T> d = scale * B<T>::load_unaligned(g + k);
+        const B<T> vk = b1 * B<T>::load_unaligned(v + k) + c1 * d;
+        const B<T> sk = b2 * B<T>::load_unaligned(s + k) + (c2 * d) * d;
+        vk.store_unaligned(v + k);
+        sk.store_unaligned(s + k);
+        (B<T>::load_unaligned(w + k) - alpha * (vk * inv1) / (xsimd::sqrt(sk * inv2) + eps)).store_unaligned(w + k);
+    }
+    for (; k < n; ++k) {
+        const T d = c.grad_scale * g[k];
+        v[k] = c.b1 * v[k] + c.c1 * d;
+        s[k] = c.b2 * s[k] + (c.c2 * d) * d;
+        w[k] = w[k] - c.alpha * (v[k] * c.inv1) / (std::sqrt(s[k] * c.inv2) + c.eps);
+    }
+}
+
 template <class T>
 constexpr VmathTable<T> table() {
-    return VmathTable<T>{apply<T, exp_kernel>,         apply<T, log_kernel>,          apply<T, log1p_kernel<T>>,
-                         apply<T, tanh_kernel<T>>,     apply<T, sigmoid_kernel<T>>,   apply<T, softplus_kernel<T>>};
+    return VmathTable<T>{apply<T, exp_kernel>,     apply<T, log_kernel>,        apply<T, log1p_kernel<T>>,
+                         apply<T, tanh_kernel<T>>, apply<T, sigmoid_kernel<T>>, apply<T, softplus_kernel<T>>,
+                         adam<T>};
 }
 
 #define XG_VMATH_STR2(a) #a

@@ -249,6 +249,41 @@ TEST_CASE("MiniBatches::next_epoch: each example exactly once per epoch, the sam
     }
 }
 
+TEST_CASE("MiniBatches: batches of a data set larger than its copy's tiles; X and Y copied at construction") {
+    // 70 rows (one tile of 64 entries and a part), batches of 19 (one tile of
+    // 16 examples and a part) and a last batch of 2: every entry of every
+    // batch is its example's, bit for bit.
+    std::mt19937_64 rng(22);
+    Matrix<float> X = randn<float>(70, 40, rng);
+    Matrix<float> Y({1, 40});
+    for (std::size_t j = 0; j < 40; ++j) Y(0, j) = float(j);
+    xg::MiniBatches<float> batches(X, Y, 19, 6);
+    const Matrix<float> X0 = X;
+    X.fill(0.f);  // a copy was taken: later changes are not seen
+    Y.fill(-1.f);
+    for (int epoch = 0; epoch < 2; ++epoch) {
+        std::vector<std::size_t> sizes;
+        for (const xg::Batch<float>& batch : batches.next_epoch()) {
+            sizes.push_back(batch.size());
+            REQUIRE(batch.X.shape() == std::array<std::size_t, 2>{70, batch.size()});
+            std::size_t differ = 0;
+            for (std::size_t j = 0; j < batch.size(); ++j) {
+                const std::size_t k = batch.columns[j];
+                differ += batch.Y(0, j) != float(k);
+                for (std::size_t r = 0; r < 70; ++r) differ += batch.X(r, j) != X0(r, k);
+            }
+            CHECK(differ == 0);
+        }
+        CHECK(sizes == std::vector<std::size_t>{19, 19, 2});
+    }
+    // Temporaries are fine: the batches own their data.
+    xg::MiniBatches<float> from_temporaries(Matrix<float>(X0), Matrix<float>(xt::ones<float>({1, 40})), 8);
+    Matrix<float> Xb, Yb;
+    REQUIRE(from_temporaries.next(Xb, Yb));
+    CHECK(Xb(69, 3) == X0(69, from_temporaries.order()[3]));
+    CHECK(Yb(0, 7) == 1.f);
+}
+
 TEST_CASE("MiniBatches::inputs: the graph's leaves without using up a batch; the loop skips nothing") {
     const xg::Dataset<double> d = xg::flower(100, 4);
     xg::MiniBatches<double> batches(d.X, d.Y, 32, 5);

@@ -1,8 +1,8 @@
 // The SIMD elementwise math kernels (lib/vmath.hpp): accuracy in ulps against
 // the C++ library over dense, extreme and random inputs for float and double,
 // the special values (±0, ±∞, NaN, subnormals, overflow and underflow of exp),
-// tails of every length, and equal bits from every instruction set compiled
-// that this CPU runs.
+// tails of every length, equal bits from every instruction set compiled
+// that this CPU runs, and Adam's update against its scalar recurrence.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -279,4 +279,51 @@ TEST_CASE_TEMPLATE("vmath: special values", T, float, double) {
     CHECK(f(k.softplus, T(1000)) == T(1000));  // no overflow
     CHECK(f(k.softplus, L::max()) == L::max());
     for (Fn<T> fn : {k.exp, k.log, k.log1p, k.tanh, k.sigmoid, k.softplus}) CHECK(std::isnan(f(fn, nan)));
+}
+
+TEST_CASE_TEMPLATE("vmath: Adam's update has the scalar recurrence's bits on every instruction set, tails included",
+                   T, float, double) {
+    // The recurrence as lib/optim.cpp states it, one entry at a time.
+    using xg::detail::AdamCoefficients;
+    const AdamCoefficients<T> c{T(0.5), T(0.9), T(1 - 0.9), T(0.999), T(1 - 0.999), T(0.001),
+                                T(1 / (1 - std::pow(0.9, 3.0))), T(1 / (1 - std::pow(0.999, 3.0))), T(1e-8)};
+    const std::size_t n = 1037;  // whole batches of every width and a tail
+    std::mt19937 rng(11);
+    std::normal_distribution<double> normal;
+    std::vector<T> w0(n), g(n), v0(n), s0(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        w0[k] = T(normal(rng));
+        g[k] = T(normal(rng) * (k % 7 == 0 ? 1e-6 : 1.0));
+        v0[k] = T(0.1 * normal(rng));
+        s0[k] = T(0.01 * std::fabs(normal(rng)));
+    }
+    std::vector<T> w = w0, v = v0, s = s0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const T d = c.grad_scale * g[k];
+        v[k] = c.b1 * v[k] + c.c1 * d;
+        s[k] = c.b2 * s[k] + c.c2 * d * d;
+        w[k] -= c.alpha * (v[k] * c.inv1) / (std::sqrt(s[k] * c.inv2) + c.eps);
+    }
+    std::size_t count = 0;
+    const VmathKernels* const* sets = xg::detail::vmath_supported(count);
+    for (std::size_t set = 0; set < count; ++set) {
+        const std::string isa = sets[set]->isa;
+        CAPTURE(isa);
+        for (std::size_t len : {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(8), std::size_t(17),
+                                std::size_t(40), n}) {
+            CAPTURE(len);
+            std::vector<T> wk = w0, vk = v0, sk = s0;
+            of<T>(*sets[set]).adam(wk.data(), g.data(), vk.data(), sk.data(), len, c);
+            std::size_t differ = 0;
+            for (std::size_t k = 0; k < n; ++k) {
+                const bool done = k < len;
+                differ += !same_bits(wk[k], done ? w[k] : w0[k]) + !same_bits(vk[k], done ? v[k] : v0[k]) +
+                          !same_bits(sk[k], done ? s[k] : s0[k]);
+            }
+            CHECK(differ == 0);
+        }
+    }
+    // The values moved: the update is not the identity.
+    CHECK(w[5] != w0[5]);
+    CHECK(v[5] != v0[5]);
 }

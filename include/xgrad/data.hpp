@@ -212,7 +212,11 @@ private:
 ///             ...
 ///         }
 ///
-/// Holds references to X and Y: they must outlive the iterator.
+/// Copies X and Y at construction, one example per row (m × n_x and m × n_y:
+/// the layout in which each example is one contiguous run, so a batch of
+/// examples in random order reads b runs instead of one cache line per
+/// number). It holds as much memory as X and Y and never reads them again:
+/// later changes to X and Y are not seen, and they may be temporaries.
 template <class T>
 class MiniBatches {
 public:
@@ -222,9 +226,6 @@ public:
     /// ValueError for a batch size of 0.
     MiniBatches(const Matrix<T>& X, const Matrix<T>& Y, std::size_t batch_size, std::uint32_t seed = 0,
                 bool shuffle = true);
-    MiniBatches(Matrix<T>&&, const Matrix<T>&, std::size_t, std::uint32_t = 0, bool = true) = delete;
-    MiniBatches(const Matrix<T>&, Matrix<T>&&, std::size_t, std::uint32_t = 0, bool = true) = delete;
-    MiniBatches(Matrix<T>&&, Matrix<T>&&, std::size_t, std::uint32_t = 0, bool = true) = delete;
 
     /// The graph's input leaves for these batches, named `x_name` and
     /// `y_name`, made without consuming a batch. They hold the first
@@ -267,8 +268,7 @@ public:
 
 private:
     friend class EpochRange<MiniBatches>;
-    const Matrix<T>& X_;
-    const Matrix<T>& Y_;
+    Matrix<T> X_rows_, Y_rows_;  // Xᵀ and Yᵀ: example j is row j
     std::size_t m_, batch_;
     bool shuffle_;
     Rng rng_;
