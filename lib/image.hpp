@@ -14,6 +14,11 @@
 
 namespace xg::detail {
 
+/// "32x14x14": an image shape C × H × W as layers print it.
+inline std::string image_text(const ImageShape& s) {
+    return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width);
+}
+
 /// a · b, or false when it overflows a size_t.
 inline bool mul_fits(std::size_t a, std::size_t b, std::size_t& out) {
     if (a != 0 && b > std::size_t(-1) / a) return false;

@@ -2,6 +2,7 @@
 // API (conv2d, max_pool2d, avg_pool2d of xgrad/ops.hpp).
 #include <string>
 
+#include "image.hpp"
 #include "instantiate.hpp"
 #include "xgrad/nn.hpp"
 #include "xgrad/ops.hpp"
@@ -10,9 +11,7 @@ namespace xg {
 
 namespace {
 
-std::string image_text(const ImageShape& s) {
-    return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width);
-}
+using detail::image_text;
 
 std::string image_rows(const ImageShape& s) {
     return "an image C·H·W = " + std::to_string(s.channels) + "·" + std::to_string(s.height) + "·" +

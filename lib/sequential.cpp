@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "image.hpp"
 #include "instantiate.hpp"
 #include "xgrad/nn.hpp"
 
@@ -19,11 +20,9 @@ struct Sequential<T>::InferenceGraph {
 
 namespace {
 
-constexpr std::size_t kInferenceShapes = 4;
+using detail::image_text;
 
-std::string image_text(const ImageShape& s) {
-    return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" + std::to_string(s.width);
-}
+constexpr std::size_t kInferenceShapes = 4;
 
 std::size_t image_rows(const ImageShape& s, const char* who) {
     if (s.channels == 0 || s.height == 0 || s.width == 0) {

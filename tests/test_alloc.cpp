@@ -16,6 +16,18 @@ using namespace xgt;
 
 namespace {
 
+/// One training step: forward, backward, then W −= 0.1 · dW for each parameter.
+template <class T, std::size_t N>
+void sgd_step(xg::Graph<T>& g, xg::Var<T> J, xg::Parameter<T>* const (&params)[N]) {
+    g.forward();
+    g.backward(J);
+    for (xg::Parameter<T>* p : params) {
+        T* w = p->value().data();
+        const T* d = p->grad().data();
+        for (std::size_t k = 0; k < p->value().size(); ++k) w[k] -= T(0.1) * d[k];
+    }
+}
+
 template <class T>
 long allocations_in_100_steps(std::size_t n0, std::size_t n1, std::size_t n2, std::size_t m) {
     std::mt19937_64 rng(11);
@@ -28,15 +40,7 @@ long allocations_in_100_steps(std::size_t n0, std::size_t n1, std::size_t n2, st
     auto Z2 = matmul(g.parameter(W2), tanh(Z1)) + g.parameter(b2);
     auto J = binary_cross_entropy(sigmoid(Z2), Y);
     xg::Parameter<T>* params[] = {&W1, &b1, &W2, &b2};
-    auto step = [&] {
-        g.forward();
-        g.backward(J);
-        for (xg::Parameter<T>* p : params) {
-            T* w = p->value().data();
-            const T* d = p->grad().data();
-            for (std::size_t k = 0; k < p->value().size(); ++k) w[k] -= T(0.1) * d[k];
-        }
-    };
+    auto step = [&] { sgd_step(g, J, params); };
     step();  // first sweep: plan and gradient buffers
     const double before_cost = J.value()(0, 0);
     const long before = allocation_count();
@@ -175,15 +179,7 @@ TEST_CASE("100 replayed steps of a conv net allocate nothing: conv2d, relu, max_
         auto P2 = avg_pool2d(A2, {{6, 3, 3}, 2, 1});                                             // 6 x 2 x 2
         auto J = softmax_cross_entropy(matmul(g.parameter(W), P2), Y);
         xg::Parameter<T>* params[] = {&K1, &b1, &K2, &W};
-        auto step = [&] {
-            g.forward();
-            g.backward(J);
-            for (xg::Parameter<T>* p : params) {
-                T* w = p->value().data();
-                const T* d = p->grad().data();
-                for (std::size_t k = 0; k < p->value().size(); ++k) w[k] -= T(0.1) * d[k];
-            }
-        };
+        auto step = [&] { sgd_step(g, J, params); };
         step();
         const double first = double(J.value()(0, 0));
         long before = allocation_count();
