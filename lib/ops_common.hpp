@@ -9,6 +9,7 @@
 #include "instantiate.hpp"
 #include "messages.hpp"
 #include "parallel.hpp"
+#include "vmath.hpp"
 #include "xgrad/graph.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
@@ -103,6 +104,9 @@ std::string nan_entry(const std::string& what, ConstView<T> m, std::size_t k) {
 /// is named as such. The labels of the cross-entropies.
 template <class T, class Fail>
 void check_unit_labels(ConstView<T> y, Fail fail) {
+    // One vector pass (vmath.hpp); the entry is looked for only when some
+    // label is bad.
+    if (vmath<T>().all_in_unit(y.data, y.size())) return;
     for (std::size_t k = 0; k < y.size(); ++k) {
         if (std::isnan(y[k])) fail(nan_entry("label Y", y, k));
         if (!(y[k] >= T(0) && y[k] <= T(1))) fail(entry("label Y", y, k) + " is outside [0, 1]");

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "blas.hpp"
+#include "vmath.hpp"
 #include "ops_common.hpp"
 #include "xgrad/ops.hpp"
 
@@ -16,22 +17,23 @@ namespace detail {
 template <class T>
 void small_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, const T* A, std::size_t lda,
                 const T* B, std::size_t ldb, bool accumulate, T* C, std::size_t ldc) {
-    if (!accumulate) {
-        for (std::size_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
-    }
+    const VmathTable<T>& kernels = vmath<T>();
     if (!tb) {
-        // C[i, :] += op(A)[i, p] · B[p, :]  — the inner loop runs along rows of B and C.
+        // C[i, :] (+)= Σ_p op(A)[i, p] · B[p, :]  — along rows of B and C, in
+        // the vector kernel (vmath.hpp), summed in the order of p.
         for (std::size_t i = 0; i < M; ++i) {
-            T* c = C + i * ldc;
-            for (std::size_t p = 0; p < K; ++p) {
-                const T a = ta ? A[p * lda + i] : A[i * lda + p];
-                const T* b = B + p * ldb;
-                for (std::size_t j = 0; j < N; ++j) c[j] += a * b[j];
-            }
+            const T* a = ta ? A + i : A + i * lda;
+            kernels.row_product(C + i * ldc, a, ta ? lda : 1, B, ldb, K, N, accumulate);
         }
         return;
     }
-    // C[i, j] += Σ_p op(A)[i, p] · B[j, p]  — a dot product along rows of B.
+    if (!accumulate) {
+        for (std::size_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+    }
+    // C[i, j] += Σ_p op(A)[i, p] · B[j, p]  — a dot product along rows of B;
+    // along rows of A too without ta: the vector kernel (vmath.hpp), whose
+    // summation order is the same on every instruction set.
+    const auto dot = kernels.dot;
     for (std::size_t i = 0; i < M; ++i) {
         for (std::size_t j = 0; j < N; ++j) {
             const T* b = B + j * ldb;
@@ -39,8 +41,7 @@ void small_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, c
             if (ta) {
                 for (std::size_t p = 0; p < K; ++p) acc += A[p * lda + i] * b[p];
             } else {
-                const T* a = A + i * lda;
-                for (std::size_t p = 0; p < K; ++p) acc += a[p] * b[p];
+                acc = dot(A + i * lda, b, K);
             }
             C[i * ldc + j] += acc;
         }

@@ -288,11 +288,81 @@ void adam(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>
     }
 }
 
+// Σ a[p] b[p] with the same roundings on every set: entry p goes to partial
+// sum p mod 16 over the whole blocks of 16, the partial sums are added
+// pairwise (s[j] += s[j + h] for h = 8, 4, 2, 1), then the tail entries one
+// by one in order.
+template <class T>
+T dot(const T* a, const T* b, std::size_t n) {
+    constexpr std::size_t L = 16, W = B<T>::size, R = L / W;
+    static_assert(L % W == 0, "a block holds whole batches");
+    std::size_t p = 0;
+    T r = T(0);
+    if (n >= L) {
+        B<T> acc[R];
+        for (std::size_t q = 0; q < R; ++q) acc[q] = B<T>(T(0));
+        for (; p + L <= n; p += L) {
+            for (std::size_t q = 0; q < R; ++q) {
+                acc[q] = acc[q] + B<T>::load_unaligned(a + p + q * W) * B<T>::load_unaligned(b + p + q * W);
+            }
+        }
+        alignas(64) T part[L];
+        for (std::size_t q = 0; q < R; ++q) acc[q].store_unaligned(part + q * W);
+        for (std::size_t h = L / 2; h > 0; h /= 2) {
+            for (std::size_t j = 0; j < h; ++j) part[j] = part[j] + part[j + h];
+        }
+        r = part[0];
+    }
+    for (; p < n; ++p) r = r + a[p] * b[p];
+    return r;
+}
+
+// c[j] = c0[j] + Σ_p a[p·sa] B[p·ldb + j] for j < n, the sum in the order of
+// p, c0 = c or 0: each entry the plain loop's bits.
+template <class T>
+void row_product(T* c, const T* a, std::size_t sa, const T* b, std::size_t ldb, std::size_t k, std::size_t n,
+                 bool accumulate) {
+    constexpr std::size_t W = B<T>::size;
+    std::size_t j = 0;
+    for (; j + 2 * W <= n; j += 2 * W) {
+        B<T> x0 = accumulate ? B<T>::load_unaligned(c + j) : B<T>(T(0));
+        B<T> x1 = accumulate ? B<T>::load_unaligned(c + j + W) : B<T>(T(0));
+        for (std::size_t p = 0; p < k; ++p) {
+            const B<T> ap(a[p * sa]);
+            x0 = x0 + ap * B<T>::load_unaligned(b + p * ldb + j);
+            x1 = x1 + ap * B<T>::load_unaligned(b + p * ldb + j + W);
+        }
+        x0.store_unaligned(c + j);
+        x1.store_unaligned(c + j + W);
+    }
+    for (; j < n; ++j) {
+        T x = accumulate ? c[j] : T(0);
+        for (std::size_t p = 0; p < k; ++p) x = x + a[p * sa] * b[p * ldb + j];
+        c[j] = x;
+    }
+}
+
+// Whether 0 ≤ x[k] ≤ 1 for every k < n (a NaN is not).
+template <class T>
+bool all_in_unit(const T* x, std::size_t n) {
+    constexpr std::size_t W = B<T>::size;
+    const B<T> zero(T(0)), one(T(1));
+    xsimd::batch_bool<T, Arch> ok(true);
+    std::size_t k = 0;
+    for (; k + W <= n; k += W) {
+        const B<T> v = B<T>::load_unaligned(x + k);
+        ok = ok & (v >= zero) & (v <= one);
+    }
+    bool all = xsimd::all(ok);
+    for (; k < n; ++k) all = all && x[k] >= T(0) && x[k] <= T(1);
+    return all;
+}
+
 template <class T>
 constexpr VmathTable<T> table() {
     return VmathTable<T>{apply<T, exp_kernel>,     apply<T, log_kernel>,        apply<T, log1p_kernel<T>>,
                          apply<T, tanh_kernel<T>>, apply<T, sigmoid_kernel<T>>, apply<T, softplus_kernel<T>>,
-                         adam<T>};
+                         adam<T>, dot<T>, row_product<T>, all_in_unit<T>};
 }
 
 #define XG_VMATH_STR2(a) #a

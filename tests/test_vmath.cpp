@@ -2,7 +2,8 @@
 // the C++ library over dense, extreme and random inputs for float and double,
 // the special values (±0, ±∞, NaN, subnormals, overflow and underflow of exp),
 // tails of every length, equal bits from every instruction set compiled
-// that this CPU runs, and Adam's update against its scalar recurrence.
+// that this CPU runs, Adam's update against its scalar recurrence, and the dot
+// product against its stated summation order.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -326,4 +327,119 @@ TEST_CASE_TEMPLATE("vmath: Adam's update has the scalar recurrence's bits on eve
     // The values moved: the update is not the identity.
     CHECK(w[5] != w0[5]);
     CHECK(v[5] != v0[5]);
+}
+
+TEST_CASE_TEMPLATE("vmath: the dot product has its stated summation order's bits on every instruction set", T, float,
+                   double) {
+    // The order vmath.hpp states: partial sum p mod 16 over whole blocks of
+    // 16, the sixteen added pairwise, then the tail in order.
+    const auto reference = [](const T* a, const T* b, std::size_t n) {
+        std::size_t p = 0;
+        T r = T(0);
+        if (n >= 16) {
+            T part[16] = {};
+            for (; p + 16 <= n; p += 16) {
+                for (std::size_t j = 0; j < 16; ++j) part[j] = part[j] + a[p + j] * b[p + j];
+            }
+            for (std::size_t h = 8; h > 0; h /= 2) {
+                for (std::size_t j = 0; j < h; ++j) part[j] = part[j] + part[j + h];
+            }
+            r = part[0];
+        }
+        for (; p < n; ++p) r = r + a[p] * b[p];
+        return r;
+    };
+    const std::size_t n = 1037;
+    std::mt19937 rng(12);
+    std::normal_distribution<double> normal;
+    std::vector<T> a(n), b(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        a[k] = T(normal(rng) * (k % 5 == 0 ? 1e4 : 1.0));
+        b[k] = T(normal(rng));
+    }
+    std::size_t count = 0;
+    const VmathKernels* const* sets = xg::detail::vmath_supported(count);
+    for (std::size_t set = 0; set < count; ++set) {
+        const std::string isa = sets[set]->isa;
+        CAPTURE(isa);
+        for (std::size_t len : {std::size_t(0), std::size_t(1), std::size_t(15), std::size_t(16), std::size_t(17),
+                                std::size_t(400), n}) {
+            CAPTURE(len);
+            const T got = of<T>(*sets[set]).dot(a.data(), b.data(), len);
+            CHECK(same_bits(got, reference(a.data(), b.data(), len)));
+            // And it is the dot product: within rounding of the sum in long double.
+            long double exact = 0, magnitude = 0;
+            for (std::size_t k = 0; k < len; ++k) {
+                exact += (long double)a[k] * b[k];
+                magnitude += std::fabs((long double)a[k] * b[k]);
+            }
+            CHECK(std::fabs((long double)got - exact) <= 4 * len * std::numeric_limits<T>::epsilon() * magnitude);
+        }
+    }
+    // The partial sums change the rounding: the sequential sum differs somewhere.
+    T sequential = T(0);
+    for (std::size_t k = 0; k < n; ++k) sequential = sequential + a[k] * b[k];
+    CHECK(!same_bits(sequential, reference(a.data(), b.data(), n)));
+}
+
+TEST_CASE_TEMPLATE("vmath: a row of a small product has the plain loop's bits on every instruction set", T, float,
+                   double) {
+    // c[j] = c0[j] + Σ_p a[p·sa] b[p·ldb + j], summed in the order of p.
+    const std::size_t k = 5, ldb = 41, sa = 3;
+    std::mt19937 rng(13);
+    std::normal_distribution<double> normal;
+    std::vector<T> a(k * sa), b(k * ldb), c0(ldb);
+    for (T& x : a) x = T(normal(rng));
+    for (T& x : b) x = T(normal(rng));
+    for (T& x : c0) x = T(normal(rng));
+    std::size_t count = 0;
+    const VmathKernels* const* sets = xg::detail::vmath_supported(count);
+    for (std::size_t set = 0; set < count; ++set) {
+        const std::string isa = sets[set]->isa;
+        CAPTURE(isa);
+        for (bool accumulate : {false, true}) {
+            for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(16), std::size_t(33),
+                                  ldb}) {
+                CAPTURE(accumulate);
+                CAPTURE(n);
+                std::vector<T> c = c0;
+                of<T>(*sets[set]).row_product(c.data(), a.data(), sa, b.data(), ldb, k, n, accumulate);
+                std::size_t differ = 0;
+                for (std::size_t j = 0; j < ldb; ++j) {
+                    T want = c0[j];
+                    if (j < n) {
+                        want = accumulate ? c0[j] : T(0);
+                        for (std::size_t p = 0; p < k; ++p) want = want + a[p * sa] * b[p * ldb + j];
+                    }
+                    differ += !same_bits(c[j], want);
+                }
+                CHECK(differ == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("vmath: the range check of labels, tails and NaN included", T, float, double) {
+    std::size_t count = 0;
+    const VmathKernels* const* sets = xg::detail::vmath_supported(count);
+    for (std::size_t set = 0; set < count; ++set) {
+        const std::string isa = sets[set]->isa;
+        CAPTURE(isa);
+        const auto check = of<T>(*sets[set]).all_in_unit;
+        for (std::size_t n : {std::size_t(1), std::size_t(5), std::size_t(16), std::size_t(37)}) {
+            CAPTURE(n);
+            std::vector<T> y(n);
+            for (std::size_t k = 0; k < n; ++k) y[k] = T(k % 3) / T(2);  // 0, 0.5, 1
+            CHECK(check(y.data(), n));
+            for (std::size_t bad = 0; bad < n; ++bad) {  // one bad entry at every position
+                for (T v : {T(-1e-30), T(1) + std::numeric_limits<T>::epsilon(), std::numeric_limits<T>::quiet_NaN(),
+                            -std::numeric_limits<T>::infinity()}) {
+                    std::vector<T> z = y;
+                    z[bad] = v;
+                    CHECK_FALSE(check(z.data(), n));
+                }
+            }
+        }
+        CHECK(check(nullptr, 0));
+    }
 }
