@@ -10,16 +10,17 @@
 #include <cstddef>
 
 #include "parallel.hpp"
+#include "vmath.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg::detail {
 
 /// dst (+)= s · Σ over the axes along which dst was broadcast to src's shape.
 /// dst is r × c with r ∈ {1, R}, c ∈ {1, C}; src is R × C. Large sums run in
-/// chunks on the thread pool (lib/parallel.hpp): each sum over a row or a
-/// column stays in one chunk, in order, and the sum over everything adds its
-/// chunks' partial sums in chunk order, so the bits do not depend on the
-/// thread count.
+/// chunks on the thread pool (lib/parallel.hpp): each sum over a row (the
+/// vector kernel's fixed order, vmath.hpp) or a column stays in one chunk,
+/// and the sum over everything adds its chunks' sums in chunk order, so the
+/// bits do not depend on the thread count.
 template <class T>
 void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
     const std::size_t R = src.rows, C = src.cols;
@@ -42,11 +43,10 @@ void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
         return;
     }
     if (dst.cols == 1 && dst.rows == R) {  // n × 1 bias: Σ over columns, rows in parallel
+        const auto sum = vmath<T>().sum;  // sixteen partial sums (vmath.hpp)
         parallel_for(R, lines_per_chunk(C, grain_arith), [=](std::size_t ib, std::size_t ie) {
             for (std::size_t i = ib; i < ie; ++i) {
-                const T* row = a + i * C;
-                T acc = T(0);
-                for (std::size_t j = 0; j < C; ++j) acc += row[j];
+                const T acc = sum(a + i * C, C);
                 d[i] = accumulate ? d[i] + s * acc : s * acc;
             }
         });
@@ -63,11 +63,8 @@ void unbroadcast_into(ConstView<T> src, MutView<T> dst, bool accumulate, T s) {
         return;
     }
     // 1 × 1: Σ over everything.
-    const T acc = parallel_sum<T>(R * C, grain_arith, [=](std::size_t b, std::size_t e) {
-        T part = T(0);
-        for (std::size_t k = b; k < e; ++k) part += a[k];
-        return part;
-    });
+    const auto sum = vmath<T>().sum;
+    const T acc = parallel_sum<T>(R * C, grain_arith, [=](std::size_t b, std::size_t e) { return sum(a + b, e - b); });
     d[0] = accumulate ? d[0] + s * acc : s * acc;
 }
 

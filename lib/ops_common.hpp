@@ -113,6 +113,22 @@ void check_unit_labels(ConstView<T> y, Fail fail) {
     }
 }
 
+/// Σ f(k) over b ≤ k < e in double, in eight interleaved partial sums (entry
+/// k to sum (k − b) mod 8) added pairwise, then the tail in order: a fixed
+/// order whose additions do not wait on each other (one running sum is a
+/// chain of e − b dependent additions).
+template <class F>
+double sum_in_double(std::size_t b, std::size_t e, F&& f) {
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t k = b;
+    for (; k + 8 <= e; k += 8) {
+        for (std::size_t j = 0; j < 8; ++j) s[j] += f(k + j);
+    }
+    double r = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    for (; k < e; ++k) r += f(k);
+    return r;
+}
+
 /// f(k) for every k < n, in chunks on the thread pool when n is large
 /// (lib/parallel.hpp); f(k) writes entry k only.
 template <class F>

@@ -60,11 +60,9 @@ public:
         for_entries(n, [&](std::size_t k) { log_1ma[k] = -a[k]; });
         vlog1p(log_1ma, log_1ma, n);
         const double sum = parallel_sum<double>(n, grain_arith, [&](std::size_t b, std::size_t e) {
-            double part = 0;
-            for (std::size_t k = b; k < e; ++k) {
-                part += double(y[k]) * double(log_a[k]) + (1.0 - double(y[k])) * double(log_1ma[k]);
-            }
-            return part;
+            return sum_in_double(b, e, [&](std::size_t k) {
+                return double(y[k]) * double(log_a[k]) + (1.0 - double(y[k])) * double(log_1ma[k]);
+            });
         });
         c.out()[0] = T(-sum / double(a.cols));
     }
@@ -128,12 +126,10 @@ public:
         vexp(t, t, n);
         vlog1p(t, t, n);
         const double sum = parallel_sum<double>(n, grain_arith, [&](std::size_t b, std::size_t e) {
-            double part = 0;
-            for (std::size_t k = b; k < e; ++k) {
+            return sum_in_double(b, e, [&](std::size_t k) {
                 const double zk = z[k];
-                part += max0(zk) - double(y[k]) * zk + double(t[k]);
-            }
-            return part;
+                return max0(zk) - double(y[k]) * zk + double(t[k]);
+            });
         });
         c.out()[0] = T(sum / double(z.cols));
     }
@@ -196,12 +192,10 @@ public:
     void forward(const ForwardContext<T>& c) const override {
         const ConstView<T> a = c.in(0), y = c.in(1);
         const double sum = parallel_sum<double>(a.size(), grain_arith, [&](std::size_t b, std::size_t e) {
-            double part = 0;
-            for (std::size_t k = b; k < e; ++k) {
+            return sum_in_double(b, e, [&](std::size_t k) {
                 const double d = double(a[k]) - double(y[k]);
-                part += d * d;
-            }
-            return part;
+                return d * d;
+            });
         });
         c.out()[0] = T(sum / double(a.cols));
     }

@@ -35,9 +35,7 @@ public:
         switch (axis_) {
             case Axis::all: {
                 const double acc = parallel_sum<double>(x.size(), grain_arith, [&](std::size_t b, std::size_t e) {
-                    double part = 0;
-                    for (std::size_t k = b; k < e; ++k) part += x[k];
-                    return part;
+                    return sum_in_double(b, e, [&](std::size_t k) { return double(x[k]); });
                 });
                 y[0] = T(acc / n);
                 break;
@@ -60,9 +58,7 @@ public:
                 parallel_for(R, lines_per_chunk(C, grain_arith), [&](std::size_t ib, std::size_t ie) {
                     for (std::size_t i = ib; i < ie; ++i) {
                         const T* row = x.data + i * C;
-                        double acc = 0;
-                        for (std::size_t j = 0; j < C; ++j) acc += row[j];
-                        y[i] = T(acc / n);
+                        y[i] = T(sum_in_double(0, C, [row](std::size_t j) { return double(row[j]); }) / n);
                     }
                 });
                 break;

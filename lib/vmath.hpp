@@ -1,6 +1,6 @@
 // Vectorised elementwise math (exp, log, log1p, tanh, sigmoid, softplus),
-// Adam's update, a dot product, a row of a small matrix product and a range
-// check, for float and double. Internal to the library.
+// Adam's update, a sum, a dot product, a row of a small matrix product and a
+// range check, for float and double. Internal to the library.
 //
 // The kernels (vmath_kernels.cpp) are compiled once per instruction set, each
 // translation unit with its own flags; the best set the CPU supports is picked
@@ -36,8 +36,11 @@ struct VmathTable {
     // d = grad_scale g;  v ← b1 v + c1 d;  s ← b2 s + (c2 d) d;  w ← w − α (v inv1) / (√(s inv2) + ε),
     // each operation rounded in this order (the bits of the plain scalar loop).
     void (*adam)(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>& c);
-    // Σ a[p] b[p] over p < n: sixteen partial sums (p mod 16) added pairwise,
-    // then the n mod 16 last products in order — the same bits on every set.
+    // Σ x[p] over p < n: sixteen partial sums (p mod 16, over the whole
+    // blocks of 16) added pairwise (s[j] += s[j + h] for h = 8, 4, 2, 1), then
+    // the n mod 16 last entries in order — the same bits on every set.
+    T (*sum)(const T* x, std::size_t n);
+    // Σ a[p] b[p] over p < n, the products summed in the order of sum.
     T (*dot)(const T* a, const T* b, std::size_t n);
     // One row of a small matrix product: c[j] = c0[j] + Σ_p a[p·sa] b[p·ldb + j]
     // for j < n, summed in the order of p from c0 = c (accumulate) or 0 — the

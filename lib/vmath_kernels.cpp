@@ -292,6 +292,30 @@ void adam(T* w, const T* g, T* v, T* s, std::size_t n, const AdamCoefficients<T>
 // sum p mod 16 over the whole blocks of 16, the partial sums are added
 // pairwise (s[j] += s[j + h] for h = 8, 4, 2, 1), then the tail entries one
 // by one in order.
+// Σ x[p] in the order of dot (below): sixteen partial sums, added pairwise,
+// then the tail.
+template <class T>
+T sum(const T* x, std::size_t n) {
+    constexpr std::size_t L = 16, W = B<T>::size, R = L / W;
+    std::size_t p = 0;
+    T r = T(0);
+    if (n >= L) {
+        B<T> acc[R];
+        for (std::size_t q = 0; q < R; ++q) acc[q] = B<T>(T(0));
+        for (; p + L <= n; p += L) {
+            for (std::size_t q = 0; q < R; ++q) acc[q] = acc[q] + B<T>::load_unaligned(x + p + q * W);
+        }
+        alignas(64) T part[L];
+        for (std::size_t q = 0; q < R; ++q) acc[q].store_unaligned(part + q * W);
+        for (std::size_t h = L / 2; h > 0; h /= 2) {
+            for (std::size_t j = 0; j < h; ++j) part[j] = part[j] + part[j + h];
+        }
+        r = part[0];
+    }
+    for (; p < n; ++p) r = r + x[p];
+    return r;
+}
+
 template <class T>
 T dot(const T* a, const T* b, std::size_t n) {
     constexpr std::size_t L = 16, W = B<T>::size, R = L / W;
@@ -362,7 +386,7 @@ template <class T>
 constexpr VmathTable<T> table() {
     return VmathTable<T>{apply<T, exp_kernel>,     apply<T, log_kernel>,        apply<T, log1p_kernel<T>>,
                          apply<T, tanh_kernel<T>>, apply<T, sigmoid_kernel<T>>, apply<T, softplus_kernel<T>>,
-                         adam<T>, dot<T>, row_product<T>, all_in_unit<T>};
+                         adam<T>, sum<T>, dot<T>, row_product<T>, all_in_unit<T>};
 }
 
 #define XG_VMATH_STR2(a) #a

@@ -2,8 +2,8 @@
 // the C++ library over dense, extreme and random inputs for float and double,
 // the special values (±0, ±∞, NaN, subnormals, overflow and underflow of exp),
 // tails of every length, equal bits from every instruction set compiled
-// that this CPU runs, Adam's update against its scalar recurrence, and the dot
-// product against its stated summation order.
+// that this CPU runs, Adam's update against its scalar recurrence, and the sum
+// and dot product against their stated summation order.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -329,7 +329,7 @@ TEST_CASE_TEMPLATE("vmath: Adam's update has the scalar recurrence's bits on eve
     CHECK(v[5] != v0[5]);
 }
 
-TEST_CASE_TEMPLATE("vmath: the dot product has its stated summation order's bits on every instruction set", T, float,
+TEST_CASE_TEMPLATE("vmath: the sum and the dot product have their stated summation order's bits on every instruction set", T, float,
                    double) {
     // The order vmath.hpp states: partial sum p mod 16 over whole blocks of
     // 16, the sixteen added pairwise, then the tail in order.
@@ -352,7 +352,7 @@ TEST_CASE_TEMPLATE("vmath: the dot product has its stated summation order's bits
     const std::size_t n = 1037;
     std::mt19937 rng(12);
     std::normal_distribution<double> normal;
-    std::vector<T> a(n), b(n);
+    std::vector<T> a(n), b(n), ones(n, T(1));
     for (std::size_t k = 0; k < n; ++k) {
         a[k] = T(normal(rng) * (k % 5 == 0 ? 1e4 : 1.0));
         b[k] = T(normal(rng));
@@ -367,6 +367,8 @@ TEST_CASE_TEMPLATE("vmath: the dot product has its stated summation order's bits
             CAPTURE(len);
             const T got = of<T>(*sets[set]).dot(a.data(), b.data(), len);
             CHECK(same_bits(got, reference(a.data(), b.data(), len)));
+            // sum is dot's order with every b[p] = 1 (x · 1 is x exactly).
+            CHECK(same_bits(of<T>(*sets[set]).sum(a.data(), len), reference(a.data(), ones.data(), len)));
             // And it is the dot product: within rounding of the sum in long double.
             long double exact = 0, magnitude = 0;
             for (std::size_t k = 0; k < len; ++k) {
