@@ -41,7 +41,7 @@ UNARY = ["neg", "exp", "log", "square", "pow (p = 3)", "sqrt", "abs", "sigmoid",
          "mean (all)", "mean (over_rows)", "mean (over_cols)", "transpose", "detach",
          "x_plus_s", "x_minus_s", "s_minus_x", "s_times_x", "x_over_s", "s_over_x"]
 TAKES_NUMBER = {"pow (p = 3)", "pow (p = -2)", "pow (p = 0.5)", "leaky_relu (alpha = 0.1)",
-                "x_plus_s", "x_minus_s", "s_minus_x", "s_times_x", "x_over_s", "s_over_x"}
+                "x_plus_s", "x_minus_s", "s_minus_x", "s_times_x", "x_over_s", "s_over_x", "l2_penalty"}
 BINARY = {"matmul": "matmul", "add": "add", "sub": "sub", "mul": "mul",
           "div": "div", "bce": "binary_cross_entropy (probabilities)",
           "bce_logits": "binary_cross_entropy_with_logits", "softmax_ce": "softmax_cross_entropy (one-hot)",
@@ -417,6 +417,30 @@ def seeds():
         p.absurd(a, a % 2)
     p.forward()
     out["allocation_failures_and_absurd_shapes"] = p
+
+    # Batch norm, dropout, layer norm and an L2 penalty: built, checked,
+    # replayed on a batch of one column (batch norm refuses it in training).
+    p = Program()
+    X = p.input(3, 6, seq(18))
+    W1 = p.parameter(4, 3, seq(12, 0.05, 0.1))
+    g1 = p.parameter(4, 1, [1, 1.5, 0.5, 2])
+    b1 = p.parameter(4, 1, [0, 0.5, -0.5, 0])
+    Z1 = p.binary("matmul", W1, X)
+    N1 = p.op("batch_norm", Z1, g1, b1)
+    A1 = p.unary("relu", N1)
+    D1 = p.op("dropout", A1)
+    L1 = p.op("layer_norm", D1, g1, b1)
+    P = p.op("l2_penalty", X, W1, W1, arg=0.7)
+    S = p.loss("sum", L1)
+    J = p.binary("add", S, P)
+    p.backward(J)
+    p.gradcheck()
+    p.explain(J, all_nodes=True)
+    p.forward()
+    p.backward_last()
+    p.set_value(X, 3, 1, seq(3))
+    p.forward()
+    out["regularisation"] = p
     return {k: bytes(v.b) for k, v in out.items()}
 
 

@@ -7,6 +7,9 @@
 #include <memory>
 #include <ostream>
 
+#include "dropout.hpp"
+#include "xgrad/ops.hpp"
+
 namespace xg {
 
 namespace {
@@ -85,6 +88,9 @@ struct Replica {
 
 void build_replica(Graph<double>& g, Replica& r) {
     r.g.check_numerics(g.checking_numerics());
+    // The same mode, and running averages left alone by the replays.
+    r.g.set_mode(g.mode());
+    r.g.hold_random_state(true);
     std::vector<Var<double>> frozen(g.size());  // the constant standing for node id, made once
     r.vars.reserve(g.size());
     for (std::uint32_t id = 0; id < g.size(); ++id) {
@@ -105,6 +111,14 @@ void build_replica(Graph<double>& g, Replica& r) {
                     }
                     if (!frozen[in]) frozen[in] = r.g.input(g.value(in), g.name(in));
                     args.push_back(frozen[in]);
+                }
+                const double keep = detail::dropout_keep_prob(op);
+                if (keep > 0 && g.scratch(id, 1)(0, 2) != 0) {
+                    // A dropout node that drew a mask: in the replica, X ⊙ (D / keep_prob) with
+                    // g's mask D as a constant, so every replay sees the mask backward() used.
+                    const Matrix<double> scaled = dropout_mask(g.var(id)) / keep;
+                    r.vars.push_back(mul(args[0], r.g.input(scaled, name + " mask")).named(name));
+                    break;
                 }
                 // The op object is g's (ops are immutable); g outlives the replica.
                 const std::shared_ptr<const Op<double>> shared(op, [](const Op<double>*) {});
@@ -142,6 +156,14 @@ GradCheckReport check_gradients(Graph<double>& g, Var<double> loss, const std::v
     }
     std::sort(ids.begin(), ids.end());
 
+    // Dropout keeps the masks it drew last, batch_norm its running averages:
+    // the loss is then one function of the parameters for every replay.
+    struct HoldOnExit {
+        Graph<double>& g;
+        bool was;
+        ~HoldOnExit() { g.hold_random_state(was); }
+    } hold_on_exit{g, g.holding_random_state()};
+    g.hold_random_state(true);
     g.forward();
     g.backward(loss);  // GraphError for a loss that is not 1 × 1
     std::vector<Matrix<double>> analytic;

@@ -250,6 +250,20 @@ Var<T> Graph<T>::apply(std::shared_ptr<const Op<T>> op, const std::vector<Var<T>
 }
 
 // ---- fused values -------------------------------------------------------------
+
+namespace {
+/// Marks a value computed again on request: an op that draws (dropout) or
+/// keeps running averages (batch_norm) must then compute what it computed in
+/// the last forward, so it keeps its draws and averages (ForwardContext::holding).
+struct Recomputing {
+    bool& flag;
+    bool was;
+    explicit Recomputing(bool& f) : flag(f), was(f) { flag = true; }
+    ~Recomputing() { flag = was; }
+    Recomputing(const Recomputing&) = delete;
+    Recomputing& operator=(const Recomputing&) = delete;
+};
+}  // namespace
 //
 // W·X in W·X + b: an op node read by one consumer only, of the consumer's
 // shape, whose consumer computes in place over it (Op::forward_in_place) and
@@ -287,6 +301,7 @@ void Graph<T>::unfuse_value(std::uint32_t id) {
         // Computed from its inputs as they are (all of them hold their own
         // values: the producer of a pair consumes no fused value).
         Matrix<T> v({p.shape.rows, p.shape.cols});
+        const Recomputing keep_draws(impl_->recomputing);
         run_forward_into(id, view(v));
         std::swap(p.value, v);
     }
@@ -309,6 +324,7 @@ const Matrix<T>& Graph<T>::fused_value(std::uint32_t id) {
         }
     }
     Matrix<T> v({p.shape.rows, p.shape.cols});
+    const Recomputing keep_draws(im.recomputing);
     run_forward_into(id, view(v));
     std::swap(p.value, v);
     p.materialised = im.forwards;
@@ -385,6 +401,36 @@ template <class T>
 Var<T> Graph<T>::var(std::uint32_t id) {
     node(id);  // bounds check
     return Var<T>(this, id);
+}
+
+// ---- modes and random draws ---------------------------------------------------
+
+template <class T>
+void Graph<T>::set_mode(Mode mode) { impl_->mode = mode; }
+
+template <class T>
+Mode Graph<T>::mode() const { return impl_->mode; }
+
+template <class T>
+void Graph<T>::seed(std::uint32_t seed) { impl_->rng = Rng(seed); }
+
+template <class T>
+Rng& Graph<T>::rng() { return impl_->rng; }
+
+template <class T>
+void Graph<T>::hold_random_state(bool on) { impl_->hold_random = on; }
+
+template <class T>
+bool Graph<T>::holding_random_state() const { return impl_->hold_random; }
+
+template <class T>
+const Matrix<T>& Graph<T>::scratch(std::uint32_t id, std::size_t k) const {
+    const Node& n = node(id);
+    if (!n.scratch || k >= n.scratch->size()) {
+        throw GraphError("scratch(" + name(id) + ", " + std::to_string(k) + "): " + label(id) +
+                         " keeps no scratch matrix " + std::to_string(k));
+    }
+    return (*n.scratch)[k];
 }
 
 #define XG_GRAPH_INSTANTIATIONS(T) \

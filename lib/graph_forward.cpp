@@ -44,6 +44,21 @@ void ForwardContext<T>::fail(const std::string& what) const {
 }
 
 template <class T>
+bool ForwardContext<T>::training() const {
+    return graph_->impl_->mode == Mode::training;
+}
+
+template <class T>
+bool ForwardContext<T>::holding() const {
+    return graph_->impl_->hold_random || graph_->impl_->recomputing;
+}
+
+template <class T>
+Rng& ForwardContext<T>::rng() const {
+    return graph_->impl_->rng;
+}
+
+template <class T>
 void Graph<T>::set_value(Var<T> input, const Matrix<T>& value) {
     if (!input || &input.graph() != this) throw GraphError("set_value: the node belongs to another graph");
     Node& n = node(input.id());

@@ -4,6 +4,7 @@
 // Internal to the library.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -77,7 +78,9 @@ struct Graph<T>::Node {
         if (!scratch) scratch = std::make_unique<std::deque<Matrix<T>>>();
         if (scratch->size() <= k) scratch->resize(k + 1);
         Matrix<T>& m = (*scratch)[k];
+        const bool first = shape_of(m) == Shape{0, 0};
         detail::reshape_keeping(m, [this, k]() -> Matrix<T>& { return spare_at(spare().scratch, k); }, s);
+        if (first) std::fill(m.begin(), m.end(), T(0));  // a new scratch matrix starts at zeros
         return m;
     }
     // The buffer of input j's gradient before un-broadcasting takes shape s.
@@ -121,6 +124,11 @@ struct Graph<T>::Impl {
     bool shapes_dirty = false;
     bool check_numerics = false;
     bool forward_incomplete = false;  // the last forward() threw part-way
+    // Modes and random draws (Graph::set_mode, seed, hold_random_state).
+    Mode mode = Mode::training;
+    Rng rng{0};
+    bool hold_random = false;
+    bool recomputing = false;  // a value computed on request: ops keep their draws
 };
 
 }  // namespace xg

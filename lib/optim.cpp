@@ -88,6 +88,52 @@ Optimizer<T>::Optimizer(const char* name, std::vector<Parameter<T>> params, Sche
         for (std::size_t s = 0; s < slots_; ++s) state_[i * slots_ + s] = xt::zeros<T>(std::as_const(params_[i]).value().shape());
     }
     slot_ptrs_.resize(slots_);
+    decay_.assign(params_.size(), 0.0);
+}
+
+template <class T>
+void Optimizer<T>::set_weight_decay(double lambda) {
+    detail::require_finite_non_negative(std::string(name_) + ": set_weight_decay", "decay", lambda);
+    decay_.assign(params_.size(), lambda);
+}
+
+template <class T>
+void Optimizer<T>::set_weight_decay(double lambda, const std::vector<Parameter<T>>& only) {
+    detail::require_finite_non_negative(std::string(name_) + ": set_weight_decay", "decay", lambda);
+    std::vector<double> d(params_.size(), 0.0);
+    for (const Parameter<T>& p : only) {
+        const auto it = std::find(params_.begin(), params_.end(), p);
+        if (it == params_.end()) {
+            throw ValueError(std::string(name_) + ": set_weight_decay: " + (p ? p.name() : std::string("an empty handle")) +
+                             " is not one of the parameters this optimiser updates");
+        }
+        d[std::size_t(it - params_.begin())] = lambda;
+    }
+    decay_ = std::move(d);
+}
+
+template <class T>
+double Optimizer<T>::weight_decay(std::size_t i) const {
+    if (i >= params_.size()) {
+        throw ValueError(std::string(name_) + ": no parameter " + std::to_string(i) + " (" +
+                         std::to_string(params_.size()) + " parameters)");
+    }
+    return decay_[i];
+}
+
+template <class T>
+std::string Optimizer<T>::decay_text() const {
+    double lambda = 0;
+    std::size_t decayed = 0;
+    for (double d : decay_) {
+        if (d == 0) continue;
+        lambda = d;
+        ++decayed;
+    }
+    if (decayed == 0) return "";
+    std::string s = ", weight decay λ = " + number_text(lambda);
+    if (decayed < decay_.size()) s += " on " + std::to_string(decayed) + " of " + std::to_string(decay_.size()) + " parameters";
+    return s;
 }
 
 template <class T>
@@ -135,6 +181,14 @@ void Optimizer<T>::step(double grad_scale) {
             }
             slot_ptrs_[s] = st.data();
         }
+        if (decay_[i] != 0) {
+            // W ← W − α λ W: the decoupled decay, before the optimiser's own update.
+            const T shrink = T(1 - alpha * decay_[i]);
+            T* w = p.value().data();
+            detail::parallel_for(p.value().size(), detail::grain_arith, [=](std::size_t b, std::size_t e) {
+                for (std::size_t k = b; k < e; ++k) w[k] *= shrink;
+            });
+        }
         update(p.value().data(), p.grad().data(), slot_ptrs_.data(), p.value().size(), T(alpha), T(grad_scale), t);
     }
     steps_ = t;
@@ -153,7 +207,7 @@ GradientDescent<T>::GradientDescent(std::vector<Parameter<T>> params, Schedule l
 
 template <class T>
 std::string GradientDescent<T>::describe() const {
-    return "GradientDescent(α = " + this->schedule().describe() + ")";
+    return "GradientDescent(α = " + this->schedule().describe() + this->decay_text() + ")";
 }
 
 // W ← W − α dW
@@ -176,7 +230,7 @@ Momentum<T>::Momentum(std::vector<Parameter<T>> params, Schedule learning_rate, 
 
 template <class T>
 std::string Momentum<T>::describe() const {
-    return "Momentum(α = " + this->schedule().describe() + ", β = " + number_text(beta_) + ")";
+    return "Momentum(α = " + this->schedule().describe() + ", β = " + number_text(beta_) + this->decay_text() + ")";
 }
 
 // v ← β v + (1 − β) dW;  W ← W − α v
@@ -211,7 +265,21 @@ Adam<T>::Adam(std::vector<Parameter<T>> params, Schedule learning_rate, double b
 template <class T>
 std::string Adam<T>::describe() const {
     return "Adam(α = " + this->schedule().describe() + ", β1 = " + number_text(beta1_) + ", β2 = " + number_text(beta2_) +
-           ", ε = " + number_text(epsilon_) + ")";
+           ", ε = " + number_text(epsilon_) + this->decay_text() + ")";
+}
+
+// ---- AdamW -----------------------------------------------------------------------------
+
+template <class T>
+AdamW<T>::AdamW(std::vector<Parameter<T>> params, Schedule learning_rate, double weight_decay, double beta1,
+                double beta2, double epsilon)
+    : Adam<T>(std::move(params), std::move(learning_rate), beta1, beta2, epsilon) {
+    this->set_weight_decay(weight_decay);
+}
+
+template <class T>
+std::string AdamW<T>::describe() const {
+    return "AdamW(" + Adam<T>::describe().substr(5);
 }
 
 // v ← β1 v + (1 − β1) dW;  s ← β2 s + (1 − β2) dW²;  W ← W − α v̂ / (√ŝ + ε)
@@ -237,7 +305,8 @@ void Adam<T>::update(T* w, const T* g, T* const* state, std::size_t n, T alpha, 
     template class Optimizer<T>;       \
     template class GradientDescent<T>; \
     template class Momentum<T>;        \
-    template class Adam<T>;
+    template class Adam<T>;            \
+    template class AdamW<T>;
 XG_INSTANTIATE_FLOAT_DOUBLE(XG_OPTIM_INSTANTIATIONS)
 #undef XG_OPTIM_INSTANTIATIONS
 

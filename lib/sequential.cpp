@@ -128,6 +128,21 @@ Sequential<T>& Sequential<T>::add_avg_pool2d(std::size_t window, std::size_t str
 }
 
 template <class T>
+Sequential<T>& Sequential<T>::add_dropout(double keep_prob) {
+    return add(Dropout<T>(n_out(), keep_prob, std::to_string(layers_.size() + 1), output_image()));
+}
+
+template <class T>
+Sequential<T>& Sequential<T>::add_batch_norm(Activation activation, double momentum) {
+    return add(BatchNorm<T>(n_out(), activation, momentum, 1e-5, std::to_string(layers_.size() + 1)));
+}
+
+template <class T>
+Sequential<T>& Sequential<T>::add_layer_norm(Activation activation) {
+    return add(LayerNorm<T>(n_out(), activation, 1e-5, std::to_string(layers_.size() + 1)));
+}
+
+template <class T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<const Layer<T>> layer) {
     if (!layer) throw GraphError("Sequential::add: a null layer pointer");
     const auto why = [&] { return " (" + describe() + ")"; };
@@ -142,9 +157,14 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<const Layer<T>> layer) {
         throw ShapeError("Sequential::add: layer " + layer->label() + " (" + layer->describe() + ") reads images of " +
                          image_text(*reads) + ", but the model so far gives images of " + image_text(*gives) + why());
     }
+    const auto saved = [](const Layer<T>& l) {
+        std::vector<Parameter<T>> all = l.parameters();
+        for (Parameter<T>& p : l.state()) all.push_back(std::move(p));
+        return all;
+    };
     for (const auto& other : layers_) {
-        for (const Parameter<T>& mine : layer->parameters()) {
-            for (const Parameter<T>& theirs : other->parameters()) {
+        for (const Parameter<T>& mine : saved(*layer)) {
+            for (const Parameter<T>& theirs : saved(*other)) {
                 if (mine.name() == theirs.name()) {
                     throw ValueError("Sequential::add: layer " + layer->label() + " has a parameter named '" +
                                      mine.name() + "', as layer " + other->label() +
@@ -194,6 +214,22 @@ std::size_t Sequential<T>::parameter_count() const {
 }
 
 template <class T>
+std::vector<Parameter<T>> Sequential<T>::checkpoint_parameters() const {
+    std::vector<Parameter<T>> out = parameters();
+    for (const auto& layer : layers_)
+        for (Parameter<T>& p : layer->state()) out.push_back(std::move(p));
+    return out;
+}
+
+template <class T>
+std::size_t Sequential<T>::state_count() const {
+    std::size_t n = 0;
+    for (const auto& layer : layers_)
+        for (const Parameter<T>& p : layer->state()) n += p.value().size();
+    return n;
+}
+
+template <class T>
 std::string Sequential<T>::describe() const {
     std::string s = input_image_ ? image_text(*input_image_) : std::to_string(n_in_);
     for (const auto& layer : layers_) s += " -> " + layer->brief();
@@ -214,6 +250,9 @@ std::string Sequential<T>::summary() const {
         kind_width = std::max(kind_width, kinds.back().size());
         output_width = std::max(output_width, outputs.back().size());
     }
+    const char* const kept_text = "running averages (not trained)";
+    const std::size_t kept = state_count();
+    if (kept) kind_width = std::max(kind_width, std::string(kept_text).size());
     const std::string input = input_image_ ? image_text(*input_image_) : std::to_string(n_in_);
     output_width = std::max(output_width, input.size());
     std::string out;
@@ -231,6 +270,7 @@ std::string Sequential<T>::summary() const {
     for (std::size_t i = 0; i < layers_.size(); ++i)
         row(std::to_string(i + 1), kinds[i], outputs[i], std::to_string(layers_[i]->parameter_count()));
     row("", "total", "", std::to_string(parameter_count()));
+    if (kept) row("", kept_text, "", std::to_string(kept));
     return out;
 }
 
@@ -252,6 +292,7 @@ typename Sequential<T>::InferenceGraph& Sequential<T>::inference_graph(const Mat
         return *ig;
     }
     auto ig = std::make_unique<InferenceGraph>();
+    ig->g.set_mode(Mode::evaluation);
     ig->X = ig->g.input(X, "X");
     ig->out = (*this)(ig->X);  // built, so computed
     ig->last_used = inference_clock_;

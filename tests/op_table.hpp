@@ -17,6 +17,7 @@
 //   tests/test_op_formulas.cpp   the printed formulas, and the formulas
 //                                evaluated as numbers against the kernels
 //   tests/test_explain.cpp       explain on each row
+//   tests/op_table_regularisation.hpp  the rows of dropout, the normalisations and the L2 penalty
 //   tests/test_random_graphs.cpp random graphs drawn from the rows
 //   tests/bad_input_table.hpp    the op rows of the bad-input table
 //   fuzz/fuzz_graph.cpp          ops chosen from the rows by the fuzz bytes
@@ -192,6 +193,12 @@ Form form(std::string call, F f) {
     return Form{std::move(call), Build<float>(f), Build<double>(f)};
 }
 
+/// Named matrices and numbers for evaluating formulas (Row::teach_named).
+struct Named {
+    std::map<std::string, Matrix<double>> vars;
+    std::map<std::string, double> symbols;
+};
+
 using Values = std::vector<Matrix<double>>;
 using Reference = std::function<Matrix<double>(const Values&, const Attr&)>;
 /// Functions of a matrix by the name formulas print (softmax, onehot, …).
@@ -255,6 +262,10 @@ struct Row {
     /// Functions whose formula hides a number (leaky_relu's α, onehot's K), for
     /// evaluating the formulas: added to `f` given the node's input values.
     std::function<void(Functions& f, const Values& node_inputs, const Attr&)> teach;
+    /// Matrices and numbers the formulas name besides the node's inputs
+    /// (dropout's mask D, the normalisations' μ, σ and X̂, the penalty's λ),
+    /// read from the built node `id` of `g`, for evaluating the formulas.
+    std::function<void(Named& n, const xg::Graph<double>& g, std::uint32_t id, const Attr&)> teach_named;
     /// Per input, an op the leaf goes through before this one (the fused
     /// cross-entropy reads σ(Z), not Z); empty, or a Form with no call, for none.
     std::vector<Form> through;
@@ -492,6 +503,7 @@ inline std::vector<ErrorCase> broadcast_errors(const std::string& op, bool all) 
 }  // namespace xgt::op_table
 
 #include "op_table_images.hpp"  // conv2d, max_pool2d, avg_pool2d: add_image_rows
+#include "op_table_regularisation.hpp"  // dropout, batch_norm, layer_norm, l2_penalty: add_regularisation_rows
 
 namespace xgt::op_table {
 
@@ -933,6 +945,8 @@ inline std::vector<Row> make_rows() {
                      {"the target must have the prediction's shape", "A1 [4x5]", "T [4x4]"}}};
         t.push_back(r);
     }
+    // ---- regularisation and normalisation (tests/op_table_regularisation.hpp)
+    add_regularisation_rows(t);
     return t;
 }
 

@@ -522,6 +522,12 @@ TEST_CASE("explain: every row of the op table prints its equation, and the equat
             r.teach(f, in, r.attr);
             for (auto& [name, fn] : f) env.matrix_functions[name] = fn;
         }
+        if (r.teach_named) {
+            xgt::op_table::Named n;
+            r.teach_named(n, g, y.id(), r.attr);
+            for (auto& [name, m] : n.vars) env.vars[name] = m;
+            for (auto& [name, v] : n.symbols) env.symbols[name] = v;
+        }
         check_equations_compute(g, xg::derive(J), env);
         check_equations_compute(g, xg::derive(J, true), env);
         check_mirrors_the_sweep(g, J);

@@ -79,6 +79,12 @@ TEST_CASE("every row's formulas, evaluated as numbers, compute what its kernels 
                 r.teach(f, in, r.attr);
                 for (auto& [name, fn] : f) env.matrix_functions[name] = fn;
             }
+            if (r.teach_named) {
+                ot::Named n;
+                r.teach_named(n, g, y.id(), r.attr);
+                for (auto& [name, m] : n.vars) env.vars[name] = m;
+                for (auto& [name, v] : n.symbols) env.symbols[name] = v;
+            }
             const NodeFormulaValues f = eval_node_formulas(g, y.id(), env);
             CHECK(rel_err(y.value(), f.value) <= 1e-12);
             std::size_t grads = 0;

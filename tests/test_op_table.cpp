@@ -124,6 +124,12 @@ SymEnv env_for(const ot::Row& r, const xg::Graph<double>& g, std::uint32_t id) {
         r.teach(f, in, r.attr);
         for (auto& [name, fn] : f) env.matrix_functions[name] = fn;
     }
+    if (r.teach_named) {
+        ot::Named n;
+        r.teach_named(n, g, id, r.attr);
+        for (auto& [name, m] : n.vars) env.vars[name] = m;
+        for (auto& [name, v] : n.symbols) env.symbols[name] = v;
+    }
     return env;
 }
 

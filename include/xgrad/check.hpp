@@ -74,6 +74,13 @@ std::ostream& operator<<(std::ostream& os, const GradCheckReport& r);
 /// value wherever gradients could otherwise reach it: backward() treats it
 /// as a constant, so the finite differences do too, and a graph that
 /// detaches a part of itself is checked for what the engine differentiates.
+/// Dropout and batch_norm (docs/regularisation.md): the check holds the
+/// graph's random state (Graph::hold_random_state) while it runs, so in
+/// training mode every replay uses the dropout masks drawn last (each
+/// dropout node is checked with its mask fixed, as X ⊙ D / keep_prob) and no
+/// running average changes; batch_norm's batch statistics are recomputed on
+/// every replay, as backward() differentiates them. In evaluation mode
+/// dropout is the identity and batch_norm uses its running averages.
 /// Afterwards every value is as before and the parameters'
 /// gradients are those of this backward(loss) (overwrite mode). A parameter
 /// the sweep does not reach is checked against a zero gradient.

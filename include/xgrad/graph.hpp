@@ -27,6 +27,7 @@
 #include "xgrad/error.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/plan.hpp"
+#include "xgrad/random.hpp"
 #include "xgrad/tensor.hpp"
 
 namespace xg {
@@ -134,6 +135,15 @@ enum class GradMode {
     accumulate,  ///< this sweep's gradient is added to each parameter's grad
 };
 
+/// Training or evaluation: what the ops that behave differently in the two
+/// do (dropout draws a mask or is the identity; batch_norm normalises with
+/// the batch's statistics and updates its running averages, or normalises
+/// with those averages).
+enum class Mode {
+    training,    ///< the default
+    evaluation,
+};
+
 /// Owns nodes in creation order (a topological order); builds, replays and
 /// differentiates them. Not copyable. See docs/reference/graph.md.
 template <class T>
@@ -197,6 +207,30 @@ public:
     void check_numerics(bool on);
     bool checking_numerics() const;
 
+    // ---- modes and random draws ------------------------------------------
+    /// Switch between Mode::training (the default) and Mode::evaluation. It
+    /// changes no value by itself: the next node built, or the next
+    /// forward(), computes in the new mode (backward() differentiates the
+    /// values as the last forward computed them).
+    void set_mode(Mode mode);
+    Mode mode() const;
+    /// True in Mode::training.
+    bool training() const { return mode() == Mode::training; }
+    /// Reseed the generator the random ops draw from (dropout's masks), like
+    /// np.random.seed(seed): the same seed, graph and calls give the same
+    /// masks. A new graph is seeded with 0.
+    void seed(std::uint32_t seed);
+    /// That generator (each training build or forward() of a dropout node
+    /// draws its mask from it, in node order).
+    Rng& rng();
+    /// Hold the random state: while on, a training forward() keeps each
+    /// dropout mask already drawn (drawing only for a node that has none of
+    /// its shape) and batch_norm leaves its running averages as they are, so
+    /// the graph is a fixed function of its leaves. check_gradients holds it
+    /// during a check. Off by default.
+    void hold_random_state(bool on);
+    bool holding_random_state() const;
+
     // ---- inspecting ----------------------------------------------------
     // Nodes are numbered 0, 1, … in creation order (Var::id()); every
     // accessor throws GraphError for an id that is not in the graph.
@@ -230,6 +264,10 @@ public:
     bool requires_grad(std::uint32_t id) const;
     /// The Parameter behind a parameter leaf.
     Parameter<T> parameter_of(std::uint32_t id) const;
+    /// Scratch matrix k that op node `id` keeps between replays (see
+    /// ForwardContext::scratch; dropout's mask is its scratch 0), to look
+    /// at. GraphError when the node has no scratch matrix k.
+    const Matrix<T>& scratch(std::uint32_t id, std::size_t k) const;
     /// Every parameter used by the graph, in creation order (each once).
     std::vector<Parameter<T>> parameters() const;
     /// A Var for node `id`.

@@ -112,6 +112,9 @@ public:
     /// Its trainable Parameters in order ({W, b} for Dense and Conv2d, none
     /// for pooling): what Sequential::parameters collects.
     virtual std::vector<Parameter<T>> parameters() const = 0;
+    /// What it keeps besides them and no optimiser updates, for checkpoints:
+    /// BatchNorm's running averages. None by default.
+    virtual std::vector<Parameter<T>> state() const { return {}; }
     /// Rows per example of its input and of its output.
     virtual std::size_t n_in() const = 0;
     virtual std::size_t n_out() const = 0;
@@ -331,6 +334,19 @@ public:
     /// add_conv2d; ShapeError when the windows do not tile the image.
     Sequential& add_max_pool2d(std::size_t window = 2, std::size_t stride = 0);
     Sequential& add_avg_pool2d(std::size_t window = 2, std::size_t stride = 0);
+    /// Append a Dropout layer (inverted dropout with `keep_prob`, see
+    /// dropout in xgrad/ops.hpp) over the model's output so far, labelled with
+    /// its position; it keeps the image shape, if any. ValueError unless
+    /// 0 < keep_prob ≤ 1.
+    Sequential& add_dropout(double keep_prob);
+    /// Append a BatchNorm layer over the model's output so far (γ = 1, β = 0
+    /// per row, running averages with `momentum`), then `activation`: the
+    /// course's Z̃ = γ ⊙ Ẑ + β, A = g(Z̃) after a Dense layer with identity.
+    /// ValueError unless 0 < momentum ≤ 1.
+    Sequential& add_batch_norm(Activation activation = Activation::identity, double momentum = 0.1);
+    /// Append a LayerNorm layer (γ = 1, β = 0 per row), then `activation`.
+    /// ValueError when the model so far gives one row per example.
+    Sequential& add_layer_norm(Activation activation = Activation::identity);
     /// Append an existing layer (a copy of it, sharing its Parameters).
     /// ShapeError when its n_in is not the model's n_out, or when it reads an
     /// image of another shape than the model gives; ValueError when one of
@@ -350,7 +366,8 @@ public:
     Var<T> operator()(Var<T> x) const;
 
     /// Forward-only evaluation: the output for the columns of X (n_out × m),
-    /// computed by an inference graph over the same Parameters, built the
+    /// computed in Mode::evaluation (dropout off, batch norm on its running
+    /// averages) by an inference graph over the same Parameters, built the
     /// first time X's shape is seen and replayed afterwards (the last 4
     /// shapes are kept). No gradient is computed, allocated or changed.
     /// Allocates the result; on a shape seen before, nothing else.
@@ -367,6 +384,12 @@ public:
     std::vector<Parameter<T>> parameters() const;
     /// Number of trainable numbers (Σ over the layers' Parameters).
     std::size_t parameter_count() const;
+    /// What a checkpoint holds: parameters() followed by every layer's
+    /// state() (BatchNorm's running averages): pass it to save_parameters and
+    /// load_parameters, and a loaded model evaluates as the saved one did.
+    std::vector<Parameter<T>> checkpoint_parameters() const;
+    /// Number of numbers in the layers' state() (not trained).
+    std::size_t state_count() const;
 
     /// Number of layers (L).
     std::size_t size() const { return layers_.size(); }
@@ -397,7 +420,8 @@ public:
     /// "1x28x28 -> conv3x3 32x28x28 relu -> maxpool2 32x14x14 -> 10 identity (62762 parameters)".
     std::string describe() const;
     /// A table of the layers: position, layer, output shape per example,
-    /// parameter count, and the total (Keras's model.summary()).
+    /// parameter count, and the total (Keras's model.summary()); then, when
+    /// a layer keeps state, the number of values kept and not trained.
     std::string summary() const;
 
 private:
@@ -415,6 +439,110 @@ private:
     [[noreturn]] void wrong_layer_kind(std::size_t i) const;
 };
 
+// ---- regularisation and normalisation layers (lib/nn_norm.cpp) ----------------------------
+
+/// Inverted dropout as a layer: A = dropout(X, keep_prob), mask "D" + label,
+/// node "A" + label; no parameters. In evaluation mode (Sequential::predict,
+/// Graph::set_mode) it is the identity. X: n × m → A: n × m.
+template <class T>
+class Dropout : public Layer<T> {
+public:
+    /// For n rows per example (holding `image`, if given). ValueError unless
+    /// n ≥ 1 and 0 < keep_prob ≤ 1, or for a bad label.
+    Dropout(std::size_t n, double keep_prob, const std::string& label = "1",
+            std::optional<ImageShape> image = std::nullopt);
+    /// A = dropout(x, keep_prob), built on x's graph. ShapeError when x does
+    /// not have n rows.
+    Var<T> operator()(Var<T> x) const override;
+    std::vector<Parameter<T>> parameters() const override { return {}; }
+    std::size_t n_in() const override { return n_; }
+    std::size_t n_out() const override { return n_; }
+    std::optional<ImageShape> input_image() const override { return image_; }
+    std::optional<ImageShape> output_image() const override { return image_; }
+    double keep_prob() const { return keep_; }
+    /// "Dropout 64, keep_prob 0.8".
+    std::string describe() const override;
+    /// "dropout 0.8".
+    std::string brief() const override;
+
+private:
+    std::size_t n_;
+    double keep_;
+    std::optional<ImageShape> image_;
+};
+
+/// Batch normalisation as a layer: Z̃ = batch_norm(X, γ, β, running) (over
+/// the columns, see xgrad/ops.hpp), A = g(Z̃). γ = 1 and β = 0 (n × 1) are
+/// the trainable "gamma" + label and "beta" + label; the running averages
+/// "running_mean" + label, "running_var" + label and "batches" + label are
+/// its state() (saved by checkpoints, never trained). Nodes "Z̃" + label and
+/// "A" + label; equations name its statistics μ, σ and X̂ + label.
+template <class T>
+class BatchNorm : public Layer<T> {
+public:
+    /// For n rows. ValueError unless n ≥ 1, 0 < momentum ≤ 1 and ε > 0 (finite),
+    /// or for a bad label.
+    BatchNorm(std::size_t n, Activation activation = Activation::identity, double momentum = 0.1,
+              double epsilon = 1e-5, const std::string& label = "1");
+    /// A = g(batch_norm(x, γ, β, running)), built on x's graph: batch
+    /// statistics in training mode, running averages in evaluation.
+    Var<T> operator()(Var<T> x) const override;
+
+    Parameter<T> gamma;
+    Parameter<T> beta;
+    RunningStats<T> running;
+
+    std::vector<Parameter<T>> parameters() const override { return {gamma, beta}; }
+    std::vector<Parameter<T>> state() const override { return running.parameters(); }
+    std::size_t n_in() const override { return gamma.shape().rows; }
+    std::size_t n_out() const override { return gamma.shape().rows; }
+    Activation activation() const { return activation_; }
+    double epsilon() const { return epsilon_; }
+    /// "BatchNorm 64, momentum 0.1, relu".
+    std::string describe() const override;
+    /// "batchnorm relu".
+    std::string brief() const override;
+
+private:
+    Activation activation_;
+    double epsilon_;
+};
+
+/// Layer normalisation as a layer: Z̃ = layer_norm(X, γ, β) (over the rows
+/// of each column), A = g(Z̃); γ = 1, β = 0 (n × 1), "gamma" + label and
+/// "beta" + label. The same in training and evaluation.
+template <class T>
+class LayerNorm : public Layer<T> {
+public:
+    /// For n ≥ 2 rows. ValueError for n < 2, ε not positive and finite, or a bad label.
+    LayerNorm(std::size_t n, Activation activation = Activation::identity, double epsilon = 1e-5,
+              const std::string& label = "1");
+    /// A = g(layer_norm(x, γ, β)), built on x's graph.
+    Var<T> operator()(Var<T> x) const override;
+
+    Parameter<T> gamma;
+    Parameter<T> beta;
+
+    std::vector<Parameter<T>> parameters() const override { return {gamma, beta}; }
+    std::size_t n_in() const override { return gamma.shape().rows; }
+    std::size_t n_out() const override { return gamma.shape().rows; }
+    Activation activation() const { return activation_; }
+    /// "LayerNorm 64, relu".
+    std::string describe() const override;
+    /// "layernorm relu".
+    std::string brief() const override;
+
+private:
+    Activation activation_;
+    double epsilon_;
+};
+
+extern template class Dropout<float>;
+extern template class Dropout<double>;
+extern template class BatchNorm<float>;
+extern template class BatchNorm<double>;
+extern template class LayerNorm<float>;
+extern template class LayerNorm<double>;
 extern template class Layer<float>;
 extern template class Layer<double>;
 extern template class Dense<float>;

@@ -17,6 +17,7 @@ namespace xg {
 
 template <class T>
 class Graph;
+class Rng;
 
 /// What shape inference sees: the op's name, and the shapes and display names
 /// of its inputs. `fail` throws the ShapeError every op uses, so that all
@@ -90,10 +91,20 @@ public:
     MutView<T> out() const { return out_; }
     /// Scratch matrix k of this node, of shape s; kept between replays, so it
     /// is allocated only when the shape first appears. A reference to scratch
-    /// k stays valid while the op asks for other scratch matrices.
+    /// k stays valid while the op asks for other scratch matrices. Its
+    /// entries start at zero when the node makes it (its first shape); after
+    /// a change of shape they are unspecified.
     Matrix<T>& scratch(std::size_t k, Shape s) const;
     /// Throw ValueError "op(inputs): <what>" naming this node.
     [[noreturn]] void fail(const std::string& what) const;
+    /// True when the graph computes in Mode::training (Graph::set_mode).
+    bool training() const;
+    /// True when the op must keep its random draws and running averages as
+    /// they are (Graph::hold_random_state, and when the engine recomputes a
+    /// value on request).
+    bool holding() const;
+    /// The graph's generator, for an op that draws (dropout's masks).
+    Rng& rng() const;
 
 private:
     friend class Graph<T>;

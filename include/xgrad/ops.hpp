@@ -343,4 +343,107 @@ Var<T> max_pool2d(Var<T> x, Pool2dSpec spec);
 template <class T>
 Var<T> avg_pool2d(Var<T> x, Pool2dSpec spec);
 
+// ---- regularisation and normalisation (lib/ops_dropout.cpp, lib/ops_norm.cpp,
+// lib/ops_penalty.cpp) -------------------------------------------------------
+// The ops of the course after the two-layer network: inverted dropout, the L2
+// penalty, batch normalisation over the examples and layer normalisation over
+// the features. Dropout and batch_norm behave differently in training and in
+// evaluation (Graph::set_mode); docs/regularisation.md walks through all four.
+
+/// Inverted dropout, as the course writes it:
+///   training:    D = (U < keep_prob), U uniform in [0, 1) drawn per entry
+///                from the graph's generator (Graph::seed, Graph::rng), row by row;
+///                Y = D ⊙ X / keep_prob        dX = D ⊙ dY / keep_prob
+///   evaluation:  Y = X                        dX = dY   (no mask is drawn)
+/// Each training build and forward() draws a new mask (the same seed gives
+/// the same masks), except while the graph holds its random state
+/// (Graph::hold_random_state), when the mask drawn last is kept. Equations
+/// print the mask as `mask` ("D1") and the probability as keep_prob.
+/// ValueError at build unless 0 < keep_prob ≤ 1.
+template <class T>
+Var<T> dropout(Var<T> x, double keep_prob, const std::string& mask = "D");
+
+/// The mask D (entries 0 or 1, the input's shape) that the dropout node drew
+/// for its last training build or forward(). GraphError for a node that is
+/// not a dropout node, or whose last forward ran in evaluation mode (no mask).
+template <class T>
+Matrix<T> dropout_mask(Var<T> node);
+
+/// What a batch_norm keeps for evaluation: the running averages of the batch
+/// mean and (biased) variance of each row, updated on each training build and
+/// forward() (not while the graph holds its random state):
+///   the first batch:  mean = μ,   variance = σ²
+///   after that:       mean ← (1 − momentum) mean + momentum μ   (variance alike)
+/// They are Parameters (copies share them) so that save_parameters and
+/// load_parameters carry them; no optimiser should update them.
+template <class T>
+struct RunningStats {
+    /// No storage (batch_norm with it refuses evaluation mode).
+    RunningStats() = default;
+    /// For n rows: mean 0, variance 1, `batches` 0 (no statistics yet); the
+    /// Parameters are named "running_mean" + suffix, "running_var" + suffix and
+    /// "batches" + suffix. ValueError unless n ≥ 1 and 0 < momentum ≤ 1.
+    explicit RunningStats(std::size_t n, double momentum = 0.1, const std::string& suffix = "");
+
+    Parameter<T> mean;      ///< n × 1
+    Parameter<T> variance;  ///< n × 1, biased (the mean of (x − μ)² over the batch)
+    Parameter<T> batches;   ///< 1 × 1: how many batches the averages hold (0: none yet)
+    double momentum = 0.1;
+
+    /// {mean, variance, batches}: what a checkpoint saves.
+    std::vector<Parameter<T>> parameters() const { return {mean, variance, batches}; }
+};
+
+/// Batch normalisation over the examples (the columns) of X: n × m, with a
+/// learnable scale γ and shift β per row (n × 1 each):
+///   μ = (1/m) Σ_columns X,  σ = √((1/m) Σ_columns (X − μ)² + ε),  X̂ = (X − μ) / σ
+///   Y = γ ⊙ X̂ + β
+///   dX = (1/m) γ / σ ⊙ (m dY − Σ_columns dY − X̂ ⊙ Σ_columns (dY ⊙ X̂))
+///   dγ = Σ_columns (dY ⊙ X̂)      dβ = Σ_columns dY
+/// In training μ and σ are the batch's; a batch of one column has variance 0
+/// (Y would be β whatever X is), so training refuses it with a ValueError.
+/// Without running averages (this form) evaluation mode is refused
+/// (ValueError): use the form with RunningStats. ShapeError unless γ and β
+/// are n × 1; ValueError for ε not positive and finite. `label` is appended
+/// to μ, σ and X̂ in equations.
+template <class T>
+Var<T> batch_norm(Var<T> x, Var<T> gamma, Var<T> beta, double epsilon = 1e-5, const std::string& label = "");
+
+/// The same, keeping running averages in `running` (which must have X's n
+/// rows, a ShapeError otherwise): a training build or forward() updates them,
+/// and evaluation mode normalises with them,
+///   Y = γ ⊙ (X − mean) / √(variance + ε) + β     dX = γ / √(variance + ε) ⊙ dY,
+/// any number of columns. ValueError in evaluation before any training batch
+/// was averaged (batches = 0), and for a RunningStats without storage.
+template <class T>
+Var<T> batch_norm(Var<T> x, Var<T> gamma, Var<T> beta, RunningStats<T> running, double epsilon = 1e-5,
+                  const std::string& label = "");
+
+/// Layer normalisation over the features (the rows) of each example (column)
+/// of X: n × m, with γ and β per row (n × 1 each); the same in training and
+/// in evaluation:
+///   μ = (1/n) Σ_rows X,  σ = √((1/n) Σ_rows (X − μ)² + ε)  (1 × m each),  X̂ = (X − μ) / σ
+///   Y = γ ⊙ X̂ + β
+///   dX = (1/n) (n γ ⊙ dY − Σ_rows (γ ⊙ dY) − X̂ ⊙ Σ_rows (γ ⊙ dY ⊙ X̂)) / σ
+///   dγ = Σ_columns (dY ⊙ X̂)      dβ = Σ_columns dY
+/// ShapeError for X of one row (its variance is 0) or γ, β not n × 1;
+/// ValueError for ε not positive and finite.
+template <class T>
+Var<T> layer_norm(Var<T> x, Var<T> gamma, Var<T> beta, double epsilon = 1e-5, const std::string& label = "");
+
+/// The L2 penalty of the course, a 1 × 1 node to add to the cost:
+///   J_L2 = (λ / 2m) Σ_l ‖W_l‖²  (every entry of every W_l squared)
+///   dW_l = (λ / m) W_l          (so dW = … + (λ/m) W, as explain prints)
+/// m is the number of columns (examples) of x, read on every forward, so
+/// the penalty follows the batch; x gets no gradient. ValueError for no
+/// weights, or λ negative or not finite; GraphError for a node of another
+/// graph.
+template <class T>
+Var<T> l2_penalty(Var<T> x, const std::vector<Var<T>>& weights, double lambda);
+
+/// The same over Parameters, each of which must have a leaf in x's graph:
+/// GraphError naming the parameter otherwise (nothing is added to the graph).
+template <class T>
+Var<T> l2_penalty(Var<T> x, const std::vector<Parameter<T>>& weights, double lambda);
+
 }  // namespace xg

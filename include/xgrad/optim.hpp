@@ -5,6 +5,8 @@
 //   Momentum          v ← β v + (1 − β) dW;            W ← W − α v
 //   Adam              v ← β1 v + (1 − β1) dW;          s ← β2 s + (1 − β2) dW²
 //                     v̂ = v / (1 − β1ᵗ);  ŝ = s / (1 − β2ᵗ);  W ← W − α v̂ / (√ŝ + ε)
+//   AdamW             W ← W − α λ W, then Adam's update (decoupled weight decay;
+//                     set_weight_decay gives any optimiser the same first step)
 //
 // dW is each Parameter's grad() as the last backward() left it (step() reads
 // it and never clears it). The state (v, s) has the parameters' shapes, is
@@ -101,6 +103,25 @@ public:
     void set_schedule(Schedule s) { schedule_ = std::move(s); }
     /// The parameters it updates, in the order given.
     const std::vector<Parameter<T>>& parameters() const { return params_; }
+
+    /// Decoupled weight decay (Loshchilov and Hutter's AdamW rule; for
+    /// GradientDescent the classic one): each step first shrinks each
+    /// decayed parameter, W ← W − α λ W, then applies the optimiser's own
+    /// update from dW. Unlike an L2 penalty in the cost (l2_penalty, whose
+    /// (λ/m) W passes through dW and so through Momentum's and Adam's
+    /// averages and Adam's division by √ŝ), the decay never enters the
+    /// gradient. For GradientDescent the two coincide (with λ here = λ/m
+    /// there); for Adam they differ: docs/regularisation.md. This form decays
+    /// every parameter; λ = 0 (the default) turns it off. ValueError for λ
+    /// negative or not finite.
+    void set_weight_decay(double lambda);
+    /// The same for the given parameters only (the weights, not the biases,
+    /// say); the others are not decayed. ValueError for a parameter this
+    /// optimiser does not update, naming it.
+    void set_weight_decay(double lambda, const std::vector<Parameter<T>>& only);
+    /// The decay λ of parameter i (0 when it is not decayed). ValueError for
+    /// i ≥ parameters().size().
+    double weight_decay(std::size_t i) const;
     /// "Adam(α = 0.01, β1 = 0.9, β2 = 0.999, ε = 1e-08)".
     virtual std::string describe() const = 0;
 
@@ -118,6 +139,9 @@ protected:
     const Matrix<T>& state(std::size_t i, std::size_t slot) const;
     /// ValueError "who: name must lie in [0, 1), got beta" unless 0 ≤ beta < 1.
     static void check_beta(const char* who, const char* name, double beta);
+    /// ", weight decay λ = 0.01" when some parameter is decayed, else "":
+    /// the end of describe().
+    std::string decay_text() const;
 
     /// The name given to the constructor ("Adam").
     const char* name_;
@@ -128,6 +152,7 @@ private:
     std::size_t slots_;
     std::vector<Matrix<T>> state_;  // params × slots, each of its parameter's shape
     std::vector<T*> slot_ptrs_;
+    std::vector<double> decay_;  // λ per parameter (0: not decayed)
     std::size_t steps_ = 0;
 };
 
@@ -193,6 +218,18 @@ private:
     double beta1_, beta2_, epsilon_;
 };
 
+/// AdamW: Adam with decoupled weight decay λ (set_weight_decay), at step t:
+///   W ← W − α λ W,  then Adam's update  W ← W − α v̂ / (√ŝ + ε)
+/// (PyTorch's torch.optim.AdamW). Every parameter is decayed unless
+/// set_weight_decay(λ, only) narrows it. Errors as Adam's and set_weight_decay's.
+template <class T>
+class AdamW : public Adam<T> {
+public:
+    AdamW(std::vector<Parameter<T>> params, Schedule learning_rate = 0.001, double weight_decay = 0.01,
+          double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8);
+    std::string describe() const override;
+};
+
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;
 extern template class GradientDescent<float>;
@@ -201,5 +238,7 @@ extern template class Momentum<float>;
 extern template class Momentum<double>;
 extern template class Adam<float>;
 extern template class Adam<double>;
+extern template class AdamW<float>;
+extern template class AdamW<double>;
 
 }  // namespace xg
