@@ -4,6 +4,7 @@
 
 #include "xgrad/check.hpp"
 #include "xgrad/data.hpp"
+#include "xgrad/derivation.hpp"
 #include "xgrad/error.hpp"
 #include "xgrad/explain.hpp"
 #include "xgrad/formula.hpp"
