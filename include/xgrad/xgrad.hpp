@@ -11,6 +11,7 @@
 #include "xgrad/graph.hpp"
 #include "xgrad/io.hpp"
 #include "xgrad/nn.hpp"
+#include "xgrad/node_check.hpp"
 #include "xgrad/op.hpp"
 #include "xgrad/ops.hpp"
 #include "xgrad/optim.hpp"
