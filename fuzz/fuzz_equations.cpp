@@ -1,8 +1,10 @@
 // libFuzzer harness: bytes are the text of typed equations. parse_equations
 // and parse_expression may refuse them only with xg::ParseError (a position
 // inside the text, a message); what they accept must render and read back
-// to the same text (after one round, which settles spellings) — never a
-// crash, another exception, a sanitizer report or a leak. fuzz/make_corpus.py writes the seeds of fuzz/corpus/equations.
+// to the same text (after one round, which settles spellings), and
+// check_derivation on the lecture's two-layer network must give a report for
+// it (a short text) — never a crash, another exception, a sanitizer report
+// or a leak. fuzz/make_corpus.py writes the seeds of fuzz/corpus/equations.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include <xgrad/xgrad.hpp>
+
+#include "../examples/derive_networks.hpp"
 
 namespace {
 
@@ -71,6 +75,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const xg::TypedEquation& q : eqs) {
         round_trip(q.rhs, xg::sym::Style::unicode);
         round_trip(q.rhs, xg::sym::Style::ascii);
+    }
+    if (!eqs.empty() && size <= 512) {
+        xg::DerivationOptions o;
+        o.probes = 2;
+        o.convention = size % 2 ? xg::Convention::lecture : xg::Convention::autodiff;
+        const xg::DerivationReport r = xg::check_derivation(derive_networks::two_layer, eqs, o);
+        if (r.checks.size() != eqs.size()) broken("a report without one check per equation", r.str());
+        if (r.ok() != (r.first_wrong() == nullptr && r.str().find("DIFFERS") == std::string::npos &&
+                       r.str().find("CANNOT") == std::string::npos && r.str().find("follows") == std::string::npos)) {
+            broken("ok() disagrees with the report", r.str());
+        }
     }
     return 0;
 }
