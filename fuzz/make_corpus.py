@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write the seed inputs of the fuzz harnesses (fuzz/corpus/graph, fuzz/corpus/files).
+"""Write the seed inputs of the fuzz harnesses (fuzz/corpus/graph, fuzz/corpus/files,
+fuzz/corpus/equations).
 
   python3 fuzz/make_corpus.py      (from the source root; rewrites both folders)
 
@@ -530,6 +531,32 @@ def file_seeds():
     return out
 
 
+def equation_seeds():
+    """Typed equations (fuzz/fuzz_equations.cpp reads the bytes as text): the
+    lecture's six, xgrad's convention, explain's ASCII and Unicode forms, every
+    spelling of the notation, and texts with mistakes."""
+    texts = {
+        "lecture_six": "dZ2 = A2 - Y\ndW2 = 1/m * dZ2 . A1^T\ndb2 = 1/m * sum_columns(dZ2)\n"
+                       "dZ1 = (W2^T . dZ2) * (1 - A1^2)\ndW1 = 1/m * dZ1 . X^T\ndb1 = 1/m * sum_columns(dZ1)\n",
+        "autodiff": "dZ2 = (A2 - Y) / m; dW2 = dZ2 @ A1.T; db2 = sum(dZ2, axis=1, keepdims=True)\n"
+                    "dA1 = W2.T @ dZ2\ndZ1 = dA1 * (1 - A1^2)  # tanh\n",
+        "unicode": "dZ2 = (A2 − Y) / m\ndW2 = dZ2 · A1ᵀ\ndb2 = Σ_columns dZ2\ndA1 = W2ᵀ · dZ2\n"
+                   "dZ1 = dA1 ⊙ (1 − A1²)\n",
+        "forward": "Z1 = W1 . X + b1\nA1 = tanh(Z1)\nZ2 = W2 @ A1 + b2\nA2 = σ(Z2)\n"
+                   "J = −(1 / m) Σ(Y ⊙ log(A2) + (1 − Y) ⊙ log(1 − A2))\n",
+        "functions": "dZ = relu(Z) + step(Z) * exp(Z) - log(abs(Z)) / sqrt(Z) + sign(Z) + softplus(Z) + softmax(Z)"
+                     " + √(Z) + 2 X + m dZ + Z^-1 + Z⁻¹ + Z³ + np.sum(Z, axis=0, keepdims=True) + sum(Z)\n",
+        "mistakes": "dW2 = dZ2 . A1\ndb1 = 1/m * sum_rows(dZ1)\ndZ1 = (W2 . dZ2) * (1 - A1^2)\ndQ = A2 - Q\n",
+        "error_unclosed": "dZ1 = (W2^T . dZ2 * (1 - A1^2)\n",
+        "error_operator": "dW2 = 1/m * dZ2 .. A1\n",
+        "error_character": "dZ2 = A2 $ Y\n",
+        "error_twice": "dZ2 = A2 - Y\ndZ2 = Y\n",
+        "error_number": "dZ2 = 1e999 * A2 + 5e-324\n",
+        "nested": "d = " + "(" * 40 + "x" + ")" * 40 + "\n",
+    }
+    return {name: text.encode("utf-8") for name, text in texts.items()}
+
+
 def write_folder(path, files):
     if os.path.isdir(path):
         shutil.rmtree(path)
@@ -543,6 +570,7 @@ def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     write_folder(os.path.join(root, "graph"), seeds())
     write_folder(os.path.join(root, "files"), file_seeds())
+    write_folder(os.path.join(root, "equations"), equation_seeds())
     return 0
 
 
