@@ -553,6 +553,12 @@ def equation_seeds():
         "error_twice": "dZ2 = A2 - Y\ndZ2 = Y\n",
         "error_number": "dZ2 = 1e999 * A2 + 5e-324\n",
         "nested": "d = " + "(" * 40 + "x" + ")" * 40 + "\n",
+        # A scale of a matrix product inside ⊙ prints as "2 (A · B) ⊙ O" and reads back regrouped.
+        "regrouped": "dZ1 = (W−2^T. dZ3 O*2)\n",
+        "negated_factor": "dZ = 2 * -A + m * -(B - C)\n",
+        # A negated quotient under a division: "1 / −(1 / m) Σ(…)".
+        "negated_quotient": "dW2 = 1/ −−(1 / m) Σ(og(1 − A2))\n",
+        "long_number": "dZ2 = A2 -44444444444444444444444^T\ndb2 = 1/m * 0.123456789 * sum_columns(dZ2)\n",
     }
     return {name: text.encode("utf-8") for name, text in texts.items()}
 

@@ -48,89 +48,10 @@ std::vector<DerivationProbe> make_probes(const DerivationOptions& o) {
     return out;
 }
 
-/// "sizes 3,2,4,1 and m = 5"; on one graph, "its own values" or "random values (draw 3)".
-std::string probe_text(const DerivationProbe& p) {
-    if (p.sizes.empty()) return p.seed == 0 ? "its present values" : "random values (draw " + std::to_string(p.seed) + ")";
-    std::string s = "sizes ";
-    for (std::size_t k = 0; k < p.sizes.size(); ++k) s += (k ? "," : "") + std::to_string(p.sizes[k]);
-    return s + " and m = " + std::to_string(p.examples);
-}
-
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
-
 std::string shape_text(const Mat& a) { return "[" + std::to_string(a.shape()[0]) + "x" + std::to_string(a.shape()[1]) + "]"; }
 
-/// The names a formula reads.
-void names_in(const sym::Expr& e, std::set<std::string>& out) {
-    if (e->kind == sym::Kind::variable) out.insert(e->text.unicode);
-    for (const sym::Expr& a : e->args) names_in(a, out);
-}
-
-/// What the engine knows about the nodes of the first probe, for hints.
-struct EngineText {
-    std::map<std::uint32_t, std::string> backward;  ///< node id → "dZ1 = dA1 ⊙ (1 − A1²)"
-    std::map<std::uint32_t, std::string> forward;   ///< node id → "A1 = tanh(Z1)"
-    std::map<std::uint32_t, std::size_t> order;     ///< node id → position among the backward lines
-    /// node id → the factors without a gradient of its backward equation, each with where it comes from.
-    std::map<std::uint32_t, std::vector<std::pair<sym::Expr, std::string>>> factors;
-};
-
-EngineText engine_text(Graph<double>& g, Var<double> loss, sym::Style style) {
-    EngineText t;
-    const Explanation x = derive(loss);
-    const sym::Names none;
-    for (const Equation& q : x.forward) t.forward[q.node] = q.lhs + " = " + sym::render(q.rhs, none, style);
-    for (std::size_t k = 0; k < x.backward.size(); ++k) {
-        const Equation& q = x.backward[k];
-        t.backward[q.node] = q.lhs + " = " + sym::render(q.rhs, none, style);
-        t.order[q.node] = k;
-        // Factors of the right-hand side that read no gradient: (1 − A1²), step(Z1).
-        std::vector<sym::Expr> fs;
-        std::function<void(const sym::Expr&)> flat = [&](const sym::Expr& e) {
-            if (e->kind == sym::Kind::hadamard || e->kind == sym::Kind::scale) {
-                for (const sym::Expr& a : e->args) flat(a);
-            } else {
-                fs.push_back(e);
-            }
-        };
-        flat(q.rhs);
-        if (fs.size() < 2) continue;
-        // Where they come from: the one op that reads this node.
-        std::string from;
-        std::uint32_t consumer = 0, consumers = 0;
-        for (std::uint32_t id = q.node + 1; id <= loss.id(); ++id) {
-            if (g.kind(id) != NodeKind::op) continue;
-            for (std::uint32_t in : g.inputs(id)) {
-                if (in == q.node) {
-                    consumer = id;
-                    ++consumers;
-                    break;
-                }
-            }
-        }
-        for (const sym::Expr& f : fs) {
-            std::set<std::string> names;
-            names_in(f, names);
-            bool reads_grad = false;
-            for (const std::string& n : names) reads_grad = reads_grad || (n.size() > 1 && n[0] == 'd');
-            if (reads_grad || f->kind == sym::Kind::number) continue;
-            if (consumers == 1) {
-                const auto fw = t.forward.find(consumer);
-                from = "the derivative of " + g.op(consumer)->name() +
-                       (fw != t.forward.end() ? " in " + fw->second : std::string());
-            }
-            t.factors[q.node].push_back({f, from});
-        }
-    }
-    return t;
-}
-
 /// Check the equations on snapshots already taken; `engine` from the first probe.
-DerivationReport check_on(const std::vector<Snapshot>& probes, const EngineText& engine,
+DerivationReport check_on(const std::vector<Snapshot>& probes, const detail::EngineText& engine,
                           const std::vector<TypedEquation>& equations, const DerivationOptions& o,
                           const std::vector<NodeKind>& kinds) {
     DerivationReport r;
@@ -196,7 +117,7 @@ DerivationReport check_on(const std::vector<Snapshot>& probes, const EngineText&
         EquationCheck& c = checks[i];
         const sym::Expr& rhs = c.equation.rhs;
         std::set<std::string> reads;
-        names_in(rhs, reads);
+        detail::names_in(rhs, reads);
         const auto engine_lookup = [&](std::size_t p, const std::string& n) -> const Mat* {
             const Snapshot& s = probes[p];
             auto v = s.values.find(n);
@@ -354,14 +275,14 @@ DerivationReport check_derivation(const NetworkBuilder& build, const std::vector
                                   const DerivationOptions& options) {
     if (!build) throw GraphError("check_derivation: no network builder given");
     std::vector<Snapshot> snaps;
-    EngineText engine;
+    detail::EngineText engine;
     std::vector<NodeKind> kinds;
     for (const DerivationProbe& p : make_probes(options)) {
         DerivationNetwork net = build(p);
         check_loss(net.graph.get(), net.loss, "check_derivation");
         snaps.push_back(detail::snapshot(*net.graph, net.loss, options.convention, p));
         if (snaps.size() == 1) {
-            engine = engine_text(*net.graph, net.loss, options.style);
+            engine = detail::engine_text(*net.graph, net.loss, options.style);
             kinds = kinds_of(*net.graph);
         }
     }
@@ -400,7 +321,7 @@ DerivationReport check_derivation(Graph<double>& g, Var<double> loss, const std:
         g.forward();
     };
     std::vector<Snapshot> snaps;
-    EngineText engine;
+    detail::EngineText engine;
     std::mt19937_64 rng(options.seed);
     std::normal_distribution<double> normal(0.0, 1.0);
     try {
@@ -425,7 +346,7 @@ DerivationReport check_derivation(Graph<double>& g, Var<double> loss, const std:
             snaps.push_back(detail::snapshot(g, loss, options.convention, probe));
             snaps.back().probe.examples = std::size_t(snaps.back().m);
         }
-        engine = engine_text(g, loss, options.style);
+        engine = detail::engine_text(g, loss, options.style);
     } catch (...) {
         restore();
         throw;
@@ -436,66 +357,5 @@ DerivationReport check_derivation(Graph<double>& g, Var<double> loss, const std:
 }
 
 // ---- the report ---------------------------------------------------------------------
-
-bool DerivationReport::ok() const {
-    return std::all_of(checks.begin(), checks.end(), [](const EquationCheck& c) { return c.verdict == Verdict::agrees; });
-}
-
-const EquationCheck* DerivationReport::first_wrong() const { return cause < checks.size() ? &checks[cause] : nullptr; }
-
-namespace {
-/// Width of UTF-8 text in characters.
-std::size_t width(const std::string& s) {
-    std::size_t w = 0;
-    for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
-    return w;
-}
-}  // namespace
-
-std::string DerivationReport::str() const {
-    std::size_t w = 0;
-    for (const EquationCheck& c : checks) w = std::max(w, width(c.equation.text));
-    std::size_t right = 0;
-    for (const EquationCheck& c : checks) right += c.verdict == Verdict::agrees;
-    std::string s = std::to_string(right) + " of " + std::to_string(checks.size()) + " equations agree with the reverse sweep (" +
-                    (options.convention == Convention::lecture ? "the lecture's convention: dZ = m ∂J/∂Z, dW = ∂J/∂W"
-                                                               : "xgrad's convention: dX = ∂J/∂X") +
-                    "; " + std::to_string(probes.size()) + " probes)\n";
-    for (std::size_t k = 0; k < checks.size(); ++k) {
-        const EquationCheck& c = checks[k];
-        s += "  " + c.equation.text + std::string(w - width(c.equation.text) + 3, ' ');
-        switch (c.verdict) {
-            case Verdict::agrees: s += "agrees"; break;
-            case Verdict::differs: s += "DIFFERS"; break;
-            case Verdict::cannot_check: s += "CANNOT BE CHECKED"; break;
-            case Verdict::follows: {
-                s += "follows from ";
-                for (std::size_t j = 0; j < c.reads_wrong.size(); ++j) s += (j ? ", " : "") + c.reads_wrong[j];
-                break;
-            }
-        }
-        if (k == cause) s += "  <- the first wrong equation";
-        s += "\n";
-    }
-    for (const EquationCheck& c : checks) {
-        if (c.verdict == Verdict::agrees || c.verdict == Verdict::follows) continue;
-        s += "\n" + c.equation.lhs + " (line " + std::to_string(c.equation.line) + "): ";
-        // The probe, where one was evaluated (not for a name that is unknown or has no gradient).
-        const bool evaluated = c.verdict == Verdict::differs || std::isinf(c.max_rel_diff);
-        const std::string where = evaluated && c.probe < probes.size() ? probe_text(probes[c.probe]) : "";
-        if (c.verdict == Verdict::differs) {
-            s += "differs by " + fmt("%.3g", c.max_rel_diff) + " (relative) at (" + std::to_string(c.row) + ", " +
-                 std::to_string(c.col) + ") with " + where + ": yours " + fmt("%.6g", c.yours) + ", the engine's " +
-                 fmt("%.6g", c.engine) + "\n";
-        } else {
-            s += "cannot be checked: " + c.problem + (where.empty() ? "" : " (with " + where + ")") + "\n";
-        }
-        if (!c.hint.empty()) s += "  hint: " + c.hint + "\n";
-        if (!c.engine_equation.empty()) s += "  xgrad: " + c.engine_equation + "\n";
-    }
-    return s;
-}
-
-std::ostream& operator<<(std::ostream& os, const DerivationReport& r) { return os << r.str(); }
 
 }  // namespace xg

@@ -1,6 +1,8 @@
 // Typed equations evaluated as matrix programs on a graph's values.
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <set>
 
 #include "derivation_impl.hpp"
 
@@ -193,6 +195,66 @@ Snapshot snapshot(Graph<double>& g, Var<double> loss, Convention convention, con
         }
     }
     return s;
+}
+
+// ---- what the engine's own derivation says, for the hints ----------------------
+
+/// The names a formula reads.
+void names_in(const sym::Expr& e, std::set<std::string>& out) {
+    if (e->kind == sym::Kind::variable) out.insert(e->text.unicode);
+    for (const sym::Expr& a : e->args) names_in(a, out);
+}
+
+
+
+EngineText engine_text(Graph<double>& g, Var<double> loss, sym::Style style) {
+    EngineText t;
+    const Explanation x = derive(loss);
+    const sym::Names none;
+    for (const Equation& q : x.forward) t.forward[q.node] = q.lhs + " = " + sym::render(q.rhs, none, style);
+    for (std::size_t k = 0; k < x.backward.size(); ++k) {
+        const Equation& q = x.backward[k];
+        t.backward[q.node] = q.lhs + " = " + sym::render(q.rhs, none, style);
+        t.order[q.node] = k;
+        // Factors of the right-hand side that read no gradient: (1 − A1²), step(Z1).
+        std::vector<sym::Expr> fs;
+        std::function<void(const sym::Expr&)> flat = [&](const sym::Expr& e) {
+            if (e->kind == sym::Kind::hadamard || e->kind == sym::Kind::scale) {
+                for (const sym::Expr& a : e->args) flat(a);
+            } else {
+                fs.push_back(e);
+            }
+        };
+        flat(q.rhs);
+        if (fs.size() < 2) continue;
+        // Where they come from: the one op that reads this node.
+        std::string from;
+        std::uint32_t consumer = 0, consumers = 0;
+        for (std::uint32_t id = q.node + 1; id <= loss.id(); ++id) {
+            if (g.kind(id) != NodeKind::op) continue;
+            for (std::uint32_t in : g.inputs(id)) {
+                if (in == q.node) {
+                    consumer = id;
+                    ++consumers;
+                    break;
+                }
+            }
+        }
+        for (const sym::Expr& f : fs) {
+            std::set<std::string> names;
+            names_in(f, names);
+            bool reads_grad = false;
+            for (const std::string& n : names) reads_grad = reads_grad || (n.size() > 1 && n[0] == 'd');
+            if (reads_grad || f->kind == sym::Kind::number) continue;
+            if (consumers == 1) {
+                const auto fw = t.forward.find(consumer);
+                from = "the derivative of " + g.op(consumer)->name() +
+                       (fw != t.forward.end() ? " in " + fw->second : std::string());
+            }
+            t.factors[q.node].push_back({f, from});
+        }
+    }
+    return t;
 }
 
 }  // namespace xg::detail

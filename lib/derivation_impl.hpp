@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,22 @@ struct Snapshot {
 
 /// The snapshot of `g` after forward() and backward(loss).
 Snapshot snapshot(Graph<double>& g, Var<double> loss, Convention convention, const DerivationProbe& probe);
+
+/// What the engine knows about the nodes of the first probe, for hints.
+struct EngineText {
+    std::map<std::uint32_t, std::string> backward;  ///< node id → "dZ1 = dA1 ⊙ (1 − A1²)"
+    std::map<std::uint32_t, std::string> forward;   ///< node id → "A1 = tanh(Z1)"
+    std::map<std::uint32_t, std::size_t> order;     ///< node id → position among the backward lines
+    /// node id → the factors without a gradient of its backward equation, each with where it comes from.
+    std::map<std::uint32_t, std::vector<std::pair<sym::Expr, std::string>>> factors;
+};
+
+/// The engine's equations for the nodes of `g` (from explain's derivation of
+/// `loss`), and the factors of each backward equation that read no gradient.
+EngineText engine_text(Graph<double>& g, Var<double> loss, sym::Style style);
+
+/// The names a formula reads.
+void names_in(const sym::Expr& e, std::set<std::string>& out);
 
 /// What the repair search knows about the equation's target.
 struct RepairContext {

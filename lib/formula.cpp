@@ -151,6 +151,8 @@ namespace {
 
 enum Prec { p_add = 40, p_mul = 50, p_neg = 60, p_prefix = 70, p_postfix = 90, p_atom = 100 };
 
+bool is_product_kind(Kind k) { return k == Kind::hadamard || k == Kind::matmul || k == Kind::scale || k == Kind::div; }
+
 int prec(const Expr& e) {
     switch (e->kind) {
         case Kind::add:
@@ -162,7 +164,10 @@ int prec(const Expr& e) {
         case Kind::div:
             return p_mul;
         case Kind::neg:
-            return p_neg;
+            // −x ⊙ y is −(x ⊙ y): a negated product binds as the product does,
+            // so a / −(b / c) keeps its parentheses.
+            if (is_product_kind(e->args[0]->kind)) return p_mul;
+            return e->args[0]->kind == Kind::neg ? prec(e->args[0]) : p_neg;
         case Kind::number:
             return e->number < 0 ? p_neg : p_atom;
         case Kind::function:
@@ -279,8 +284,9 @@ struct Renderer {
             case Kind::sub:
                 return part(a[0], p_add) + pick(" − ", " - ", " - ") + part(a[1], p_add + 1);
             case Kind::scale:
+                // s (−x), never s −x, which reads as s − x.
                 return (latex_frac(a[0]) ? go(a[0]) : part(a[0], p_postfix)) + pick(" ", " * ", " ") +
-                       factor(e, a[1], true);
+                       (a[1]->kind == Kind::neg && style != Style::ascii ? paren(go(a[1])) : factor(e, a[1], true));
             case Kind::hadamard:
                 return factor(e, a[0], false) + pick(" ⊙ ", " * ", " \\odot ") + factor(e, a[1], true);
             case Kind::matmul:

@@ -143,9 +143,27 @@ TEST_CASE("parse: the spellings of one formula") {
     CHECK(uni("-(1/m) sum(Y * log(A2))") == "−(1 / m) Σ(Y ⊙ log(A2))");
     CHECK(uni("sigmoid(Z) - σ(Z)") == "σ(Z) − σ(Z)");
     CHECK(uni("a * -b") == "a ⊙ −b");
+    // A scale prints as "2 x": of a negation it is written −(2 x), never "2 −x" (which reads as 2 − x).
+    CHECK(uni("2 * -x") == "−2 x");
+    CHECK(uni("m * -(A - B)") == "−m (A − B)");
     CHECK(uni("m * dZ") == "m dZ");
     CHECK(uni("relu(Z) + step(Z) + exp(Z) + log(Z) + sqrt(Z) + abs(Z) + sign(Z) + softplus(Z) + softmax(Z)") ==
           "relu(Z) + step(Z) + exp(Z) + log(Z) + √(Z) + abs(Z) + sign(Z) + softplus(Z) + softmax(Z)");
+}
+
+TEST_CASE("parse: what the renderer writes for a negation inside a product reads back with its value") {
+    using namespace xg::sym;
+    // −(b / c) under a division, and −x scaled: parentheses keep the grouping
+    // (without them, "a / −b / c" reads as (a / −b) / c, "2 −x" as 2 − x).
+    const Expr q = div(var("a"), neg(div(var("b"), var("c"))));
+    CHECK(uni(q) == "a / (−b / c)");
+    CHECK(uni(uni(q)) == "a / (−b / c)");
+    CHECK(uni(div(var("a"), neg(neg(div(var("b"), var("c")))))) == "a / (−−b / c)");
+    const Expr s = scale(num(2), neg(var("x")));
+    CHECK(uni(s) == "2 (−x)");
+    CHECK(render(s, Names{}, Style::ascii) == "2 * -x");
+    CHECK(uni(hadamard(var("a"), neg(hadamard(var("b"), var("c"))))) == "a ⊙ (−b ⊙ c)");
+    CHECK(uni(neg(hadamard(var("b"), var("c")))) == "−b ⊙ c");  // at the top, as before
 }
 
 TEST_CASE("parse: comments, blank lines and ';'") {
