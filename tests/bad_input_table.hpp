@@ -804,6 +804,22 @@ std::vector<Case<T>> cases() {
         write_file(f.path("data/Xn.csv"), "1,2,3,4,5\n1,2,nan,4,5\n");
         return Action{[&f] { xg::load_dataset<T>(f.path("data/Xn.csv"), f.path("data/Y.npy")); }, {}};
     });
+
+    // ---- regularisation: the mistakes no op-table row can make (a mode, a Parameter)
+    put("values", "batch_norm in evaluation mode before any running averages exist", value,
+        {"batch_norm(Z1, gamma1, beta1): evaluation mode before any running averages exist"}, [](F& f) {
+            const V gamma = f.g.parameter(full<T>(4, 1, 1), "gamma1");
+            const V beta = f.g.parameter(full<T>(4, 1, 0), "beta1");
+            f.g.set_mode(xg::Mode::evaluation);
+            const xg::RunningStats<T> running(4);
+            return Action{[&f, gamma, beta, running] { xg::batch_norm(f.Z1, gamma, beta, running); },
+                          [&f] { f.g.set_mode(xg::Mode::training); }};
+        });
+    put("graph", "l2_penalty over a parameter not in the graph", graph,
+        {"l2_penalty(X, ...): the parameter W9 [3x2] is not in the graph of X"}, [](F& f) {
+            const P W9(randm<T>(3, 2, 9), "W9");
+            return Action{[&f, W9] { xg::l2_penalty(f.X, std::vector<P>{f.W1, W9}, 0.1); }, {}};
+        });
     return t;
 }
 
