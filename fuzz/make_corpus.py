@@ -407,6 +407,33 @@ def seeds():
     p.backward_last()
     out["conv_net"] = p
 
+    # The sequence ops: slices of rows and columns, joins of two and three
+    # parts, an embedding lookup with a repeated id, losses, the gradient
+    # checker and explain; then ids out of range and not integers on replay
+    # (refused by forward), and good ids again.
+    p = Program()
+    X = p.parameter(4, 5, seq(20))
+    E = p.parameter(3, 6, seq(18, 0.2))
+    ids = p.input(1, 4, [5, 0, 5, 2])
+    R = p.op("rows", X)                          # X[1:3, :], 2 x 5
+    C = p.op("columns", X)                       # X[:, 1:3], 4 x 2
+    V = p.op("concat_rows", R, X)                # 6 x 5
+    H = p.op("concat_columns (3 parts)", C, X, C, form=0)  # 4 x 9
+    Y = p.op("embedding", E, ids)                # 3 x 4
+    F = p.op("rows (first)", p.op("columns (first)", Y))
+    J = p.binary("add", p.binary("add", p.loss("mean", V), p.loss("sum", H)), p.binary("add", p.loss("mean", Y), F))
+    p.backward(J)
+    p.gradcheck()
+    p.explain(J, shapes=True)
+    p.set_value(0, 1, 4, [6, 0, 1, 2])
+    p.forward()
+    p.set_value(0, 1, 4, [0.5, 0, 1, 2])
+    p.forward()
+    p.set_value(0, 1, 4, [1, 1, 1, 1])
+    p.forward()
+    p.backward_last()
+    out["sequence_ops"] = p
+
     # Builds whose k-th allocation fails (k = 1 … 12) on nodes of the two-layer
     # graph, and shapes whose byte count overflows.
     p = two_layer()

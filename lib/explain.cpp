@@ -241,6 +241,14 @@ std::string shape_text(Shape s, sym::Style style) {
 /// Right-hand sides up to this width set the column of the shapes.
 constexpr std::size_t max_padded_width = 120;
 
+/// "t = 1 … 4" in ASCII ("t = 1 ... 4") and LaTeX ("t = 1 \\ldots 4").
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+    return s;
+}
+std::string ascii_steps(const std::string& s) { return replace_all(s, "…", "..."); }
+std::string latex_steps(const std::string& s) { return "\\text{for } " + replace_all(s, "…", "\\ldots"); }
+
 const char* kind_text(NodeKind k) { return k == NodeKind::parameter ? "parameter" : "input"; }
 
 void section(std::ostringstream& out, const char* title, const std::vector<Equation>& eqs, sym::Style style,
@@ -266,6 +274,7 @@ void section(std::ostringstream& out, const char* title, const std::vector<Equat
         out << "\\begin{aligned}\n";
         for (std::size_t k = 0; k < eqs.size(); ++k) {
             out << lhs[k] << " &= " << rhs[k];
+            if (!eqs[k].steps.empty()) out << " && " << latex_steps(eqs[k].steps);
             if (shapes) out << " && " << shape_text(eqs[k].shape, style);
             out << (k + 1 < eqs.size() ? " \\\\\n" : "\n");
         }
@@ -274,10 +283,13 @@ void section(std::ostringstream& out, const char* title, const std::vector<Equat
     }
     out << title << ":\n";
     if (eqs.empty()) out << "  " << empty << "\n";
+    bool any_steps = false;
+    for (const Equation& q : eqs) any_steps = any_steps || !q.steps.empty();
     for (std::size_t k = 0; k < eqs.size(); ++k) {
         out << "  " << pad(lhs[k], wl) << " = ";
         if (shapes) out << pad(rhs[k], wr) << "   " << shape_text(eqs[k].shape, style);
-        else out << rhs[k];
+        else out << (any_steps && !eqs[k].steps.empty() ? pad(rhs[k], wr) : rhs[k]);
+        if (!eqs[k].steps.empty()) out << "   " << (style == sym::Style::ascii ? ascii_steps(eqs[k].steps) : eqs[k].steps);
         out << "\n";
     }
 }
@@ -316,7 +328,8 @@ Explanation derive(Var<T> loss, bool all_nodes) {
 
 template <class T>
 std::string explain(Var<T> loss, const ExplainOptions& o) {
-    return render(derive(loss, o.all_nodes), o.style, o.shapes);
+    const Explanation d = derive(loss, o.all_nodes);
+    return render(o.fold_steps && !o.all_nodes ? fold_steps(d) : d, o.style, o.shapes);
 }
 
 #define XG_EXPLAIN_INSTANTIATIONS(T)                             \

@@ -50,6 +50,13 @@ Expr fn(Spelling name, Expr arg, bool prefix) {
     t->args = {std::move(arg)};
     return t;
 }
+Expr fn(Spelling name, std::vector<Expr> args) {
+    auto t = std::make_shared<Term>();
+    t->kind = Kind::function;
+    t->text = std::move(name);
+    t->args = std::move(args);
+    return t;
+}
 Expr neg(Expr x) { return make(Kind::neg, {std::move(x)}); }
 Expr add(Expr x, Expr y) { return make(Kind::add, {std::move(x), std::move(y)}); }
 Expr sub(Expr x, Expr y) { return make(Kind::sub, {std::move(x), std::move(y)}); }
@@ -252,6 +259,31 @@ struct Renderer {
         return "^" + (p < 0 ? "(" + number(p) + ")" : number(p));
     }
 
+    // The argument of a template hole ending at `after`: in parentheses when
+    // a postfix follows it ("{}[1:3, :]", "{}_{…}") and it is not an atom.
+    std::string in_hole(const std::string& f, std::size_t after, const Expr& x) const {
+        const bool postfix = after < f.size() && (f[after] == '[' || f[after] == '_' || f[after] == '^');
+        return postfix ? part(x, p_atom) : go(x);
+    }
+
+    // A template with numbered holes "{0}", "{1}", …: argument k at "{k}".
+    std::string numbered_template(const std::string& f, const std::vector<Expr>& a) const {
+        std::string s;
+        for (std::size_t i = 0; i < f.size();) {
+            const std::size_t close = f[i] == '{' ? f.find('}', i) : std::string::npos;
+            if (close != std::string::npos && close > i + 1 && close - i <= 3 &&
+                std::isdigit(static_cast<unsigned char>(f[i + 1])) &&
+                (close == i + 2 || std::isdigit(static_cast<unsigned char>(f[i + 2])))) {
+                const std::size_t k = std::stoul(f.substr(i + 1, close - i - 1));
+                s += k < a.size() ? in_hole(f, close + 1, a[k]) : "?";
+                i = close + 1;
+            } else {
+                s += f[i++];
+            }
+        }
+        return s;
+    }
+
     std::string go(const Expr& e) const {
         const auto& a = e->args;
         switch (e->kind) {
@@ -269,8 +301,14 @@ struct Renderer {
                 return name(e->text.unicode);
             case Kind::function: {
                 const std::string& f = pick(e->text);
+                if (f.find("{0}") != std::string::npos) return numbered_template(f, a);
                 const std::size_t hole = f.find("{}");
-                if (hole != std::string::npos) return f.substr(0, hole) + go(a[0]) + f.substr(hole + 2);
+                if (hole != std::string::npos) return f.substr(0, hole) + in_hole(f, hole + 2, a[0]) + f.substr(hole + 2);
+                if (a.size() > 1) {
+                    std::string s;
+                    for (const Expr& x : a) s += (s.empty() ? "" : ", ") + go(x);
+                    return f + paren(s);
+                }
                 if (e->prefix) {
                     const bool atom = prec(a[0]) >= p_postfix;
                     return f + (atom ? " " + go(a[0]) : paren(go(a[0])));

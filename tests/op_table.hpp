@@ -54,6 +54,7 @@ struct Attr {
     double number = 0;
     xg::Conv2dSpec conv{};  ///< conv2d's image shape, kernel, stride and padding
     xg::Pool2dSpec pool{};  ///< the pooling's image shape, window and stride
+    std::size_t begin = 0, end = 0;  ///< a slice's range [begin, end)
 };
 
 // ---- domains ------------------------------------------------------------------
@@ -72,10 +73,13 @@ struct Domain {
         labels01,     ///< 0, 1 or soft labels in [0, 1], of the prediction's shape
         one_hot,      ///< one-hot columns of the logits' shape (input 0)
         class_index,  ///< 1 × m class indices below the logits' rows (input 0)
+        token_index,  ///< 1 × m token ids below the embedding's columns (input 0)
     };
     Kind kind = Kind::any;
 
-    bool data() const { return kind == Kind::labels01 || kind == Kind::one_hot || kind == Kind::class_index; }
+    bool data() const {
+        return kind == Kind::labels01 || kind == Kind::one_hot || kind == Kind::class_index || kind == Kind::token_index;
+    }
 
     const char* text() const {
         switch (kind) {
@@ -88,6 +92,7 @@ struct Domain {
             case Kind::labels01: return "labels in [0, 1]";
             case Kind::one_hot: return "one-hot";
             case Kind::class_index: return "class indices";
+            case Kind::token_index: return "token ids";
         }
         return "?";
     }
@@ -133,6 +138,11 @@ struct Domain {
                 for (double& x : v) x = double(std::size_t(unit(rng) * double(K)) % K);
                 break;
             }
+            case Kind::token_index: {
+                const std::size_t V = shapes.at(0).cols;
+                for (double& x : v) x = double(std::size_t(unit(rng) * double(V)) % V);
+                break;
+            }
         }
         return v;
     }
@@ -163,6 +173,7 @@ inline Domain probability() { return {Domain::Kind::probability}; }
 inline Domain labels01() { return {Domain::Kind::labels01}; }
 inline Domain one_hot() { return {Domain::Kind::one_hot}; }
 inline Domain class_index() { return {Domain::Kind::class_index}; }
+inline Domain token_index() { return {Domain::Kind::token_index}; }
 
 // ---- how a row is built ---------------------------------------------------------
 
@@ -254,6 +265,9 @@ struct Row {
     bool takes_number = false;         ///< the op has a number the fuzz may vary
     bool scalar = false;               ///< the output is 1 × 1 for every shape (a loss, Σ over all)
     bool exact = false;                ///< the value equals the reference bit for bit (plain arithmetic)
+    /// False when the op reads only some entries of its input (a slice, an
+    /// embedding lookup): a NaN in an entry it does not read shows nowhere.
+    bool reads_every_entry = true;
     std::string out = "Y";             ///< the output's name in formulas (J for a loss)
     std::string formula;               ///< the forward formula, rendered with `inputs` and `out`
     std::vector<std::string> grads;    ///< per input of the node built: "dY ⊙ B", "" when none
@@ -504,6 +518,7 @@ inline std::vector<ErrorCase> broadcast_errors(const std::string& op, bool all) 
 
 #include "op_table_images.hpp"  // conv2d, max_pool2d, avg_pool2d: add_image_rows
 #include "op_table_regularisation.hpp"  // dropout, batch_norm, layer_norm, l2_penalty: add_regularisation_rows
+#include "op_table_sequence.hpp"  // rows, columns, concat_rows, concat_columns, embedding: add_sequence_rows
 
 namespace xgt::op_table {
 
@@ -947,6 +962,9 @@ inline std::vector<Row> make_rows() {
     }
     // ---- regularisation and normalisation (tests/op_table_regularisation.hpp)
     add_regularisation_rows(t);
+
+    // ---- sequences: slices, joins, embeddings (tests/op_table_sequence.hpp)
+    add_sequence_rows(t);
     return t;
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,45 @@ inline Matrix<double> sum_axis(const Matrix<double>& a, int axis) {
     return s;
 }
 
+/// True for the spellings of a slice, "{}[1:3, :]" and "{}[:, 1:3]".
+inline bool is_slice_spelling(const std::string& f) { return f.rfind("{}[", 0) == 0; }
+
+/// The functions that move blocks, which the sequence ops print: a slice
+/// "{}[b:e, :]" or "{}[:, b:e]"; concat_rows and concat_columns of their
+/// arguments; the embedding's lookup E[:, ids] and its adjoint
+/// scatter_columns(dY, ids) (a third argument, E, gives its shape); the
+/// block of a joined gradient that came from one part,
+/// "{0}[rows of {k}]" or "{0}[:, columns of {k}]", whose arguments are the
+/// gradient and every part (argument k is the part; the parts before it
+/// give the block's place).
+inline Matrix<double> eval_structural(const std::string& f, const std::vector<Matrix<double>>& a) {
+    std::smatch m;
+    if (std::regex_match(f, m, std::regex(R"(\{\}\[(\d+):(\d+), :\])"))) {
+        return op_table::ref::slice(a.at(0), false, std::stoul(m[1]), std::stoul(m[2]));
+    }
+    if (std::regex_match(f, m, std::regex(R"(\{\}\[:, (\d+):(\d+)\])"))) {
+        return op_table::ref::slice(a.at(0), true, std::stoul(m[1]), std::stoul(m[2]));
+    }
+    if (f == "concat_rows" || f == "concat_columns") return op_table::ref::concat(a, f == "concat_columns");
+    if (f == "{0}[:, {1}]") return op_table::ref::embedding(a.at(0), a.at(1));
+    if (f == "scatter_columns({0}, {1})") {  // arguments dY, ids, E: dY's columns added onto E's shape
+        Matrix<double> d = xt::zeros<double>({a.at(2).shape()[0], a.at(2).shape()[1]});
+        for (std::size_t i = 0; i < d.shape()[0]; ++i)
+            for (std::size_t j = 0; j < a[1].shape()[1]; ++j) d(i, std::size_t(a[1](0, j))) += a[0](i, j);
+        return d;
+    }
+    const bool cols = std::regex_match(f, m, std::regex(R"(\{0\}\[:, columns of \{(\d+)\}\])"));
+    if (cols || std::regex_match(f, m, std::regex(R"(\{0\}\[rows of \{(\d+)\}\])"))) {
+        const std::size_t k = std::stoul(m[1]);
+        REQUIRE(k < a.size());
+        std::size_t at = 0;
+        for (std::size_t j = 1; j < k; ++j) at += a[j].shape()[cols ? 1 : 0];
+        return op_table::ref::slice(a[0], cols, at, at + a[k].shape()[cols ? 1 : 0]);
+    }
+    FAIL("unknown function of several matrices " << f);
+    return {};
+}
+
 inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
     using xg::sym::Kind;
     const auto arg = [&](std::size_t k) { return sym_eval(e->args[k], env); };
@@ -98,6 +138,11 @@ inline Matrix<double> sym_eval(const xg::sym::Expr& e, const SymEnv& env) {
         }
         case Kind::function: {
             const std::string& f = e->text.unicode;
+            if (e->args.size() > 1 || is_slice_spelling(f)) {
+                std::vector<Matrix<double>> args;
+                for (std::size_t k = 0; k < e->args.size(); ++k) args.push_back(arg(k));
+                return eval_structural(f, args);
+            }
             if (f == "Σ_columns") return sum_axis(arg(0), 1);
             if (f == "Σ_rows") return sum_axis(arg(0), 0);
             if (f == "Σ_all" || f == "Σ") return sum_axis(arg(0), 2);

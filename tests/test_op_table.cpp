@@ -75,10 +75,11 @@ std::set<std::string> exported_calls(const std::string& header_text) {
         bool first = true;
         for (std::string p; std::getline(ps, p, ',');) {
             p = p.substr(0, p.find('='));
-            // The type is the parameter without its name: its first word (Var<T>, double, Axis).
+            // The type is the parameter without its name: its first word (Var<T>, double, Axis),
+            // after any const and std:: (size_t, vector).
             const std::smatch m = [&] {
                 std::smatch r;
-                std::regex_search(p, r, std::regex(R"(^\s*(\w+))"));
+                std::regex_search(p, r, std::regex(R"(^\s*(?:const\s+)?(?:std::)?(\w+))"));
                 return r;
             }();
             if (!first) key += ",";
@@ -196,6 +197,10 @@ TEST_CASE("the exported names of a header are read as the op table writes them")
         Var<T> operator-(Var<T> x) { return neg(x); }
         template <class T>
         Var<T> sum(Var<T> x, Axis axis = Axis::all);
+        template <class T>
+        Var<T> rows(Var<T> x, std::size_t begin, std::size_t end);
+        template <class T>
+        Var<T> concat_rows(const std::vector<Var<T>>& parts);
         namespace detail {
         template <class T>
         Var<T> scalar_op(Var<T> x, ScalarKind kind, double s);
@@ -203,7 +208,8 @@ TEST_CASE("the exported names of a header are read as the op table writes them")
         }
     )";
     CHECK(exported_calls(text) ==
-          std::set<std::string>{"matmul(Var,Var)", "operator+(Var,double)", "operator-(Var)", "sum(Var,Axis)"});
+          std::set<std::string>{"matmul(Var,Var)", "operator+(Var,double)", "operator-(Var)", "sum(Var,Axis)",
+                                 "rows(Var,size_t,size_t)", "concat_rows(vector)"});
 }
 
 TEST_CASE("every function and operator of include/xgrad/ops.hpp has a row in the op table") {
@@ -280,7 +286,9 @@ TEST_CASE("NaN in an input goes where IEEE arithmetic takes it, in every op's va
                     }
                     const xg::Shape s = b.out.shape();
                     const std::size_t nans = check_against_formulas(r, b, randn(s.rows, s.cols, rng));
-                    CHECK(nans > 0);
+                    // A slice or a lookup leaves some entries unread: a NaN there shows nowhere
+                    // (where it does show was just checked against the formulas).
+                    if (r.reads_every_entry) CHECK(nans > 0);
                     ++propagated;
                 }
             }

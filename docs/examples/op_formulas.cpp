@@ -44,6 +44,9 @@ int main() {
     auto c = g.parameter(xg::Matrix<double>{{0.1}}, "c");
     const xg::Conv2dSpec conv{{1, 2, 2}, 2, 1, 0};
     const xg::Pool2dSpec pool{{1, 2, 2}, 2, 2};
+    // A vocabulary of three tokens embedded in two numbers, and two token ids.
+    auto E = g.parameter(xg::Matrix<double>{{0.5, -1.0, 2.0}, {1.0, 0.0, -0.5}}, "E");
+    auto ids = g.input(xg::Matrix<double>{{2, 0}}, "ids");
 
     const std::vector<xg::Var<double>> ops = {
         matmul(A, X), A + B, A - B, A * B, A / B, -X,
@@ -54,6 +57,7 @@ int main() {
         mean(X), mean(X, xg::Axis::over_rows), mean(X, xg::Axis::over_cols),
         transpose(X), detach(X),
         conv2d(I, K, conv), conv2d(I, K, c, conv), max_pool2d(I, pool), avg_pool2d(I, pool),
+        rows(X, 0, 1), columns(X, 1, 2), concat_rows(A, X), xg::concat_columns({A, B, X}), embedding(E, ids),
     };
     const std::vector<xg::Var<double>> losses = {
         binary_cross_entropy(Q, Y), binary_cross_entropy(sigmoid(Z).named("S"), Y),

@@ -67,6 +67,12 @@ void data_section() {
     auto [train, test] = xg::train_test_split(f, /*test_fraction=*/0.25, /*seed=*/0);
     std::printf("split: %zu train, %zu test\n", train.size(), test.size());
 
+    // A range of examples, and a random order of them.
+    const xg::Dataset<double> first = xg::examples(f, 198, 203), mixed = xg::shuffled(first, /*seed=*/0);
+    docs::print("columns_of(X, 0, 2)", xg::columns_of(first.X, 0, 2));
+    docs::print("labels", first.Y);
+    docs::print("shuffled labels", mixed.Y);
+
     // Mini-batches: 10 examples in batches of 4 → 4, 4, 2.
     const xg::Matrix<double> X = xt::view(f.X, xt::all(), xt::range(0, 10));
     const xg::Matrix<double> L = xt::view(f.Y, xt::all(), xt::range(0, 10));

@@ -88,6 +88,23 @@ template <class T>
 std::pair<Dataset<T>, Dataset<T>> train_test_split(const Dataset<T>& data, double test_fraction,
                                                    std::uint32_t seed = 0);
 
+/// X[:, begin:end]: columns begin … end − 1 of a plain matrix (examples
+/// begin … end − 1), copied. ShapeError for an empty or reversed range, or
+/// one past X's columns, naming the range and X's shape. (On a node of a
+/// graph, columns(x, begin, end) of xgrad/ops.hpp is the op.)
+template <class T>
+Matrix<T> columns_of(const Matrix<T>& X, std::size_t begin, std::size_t end);
+
+/// Examples begin … end − 1 of a data set: those columns of X and of Y.
+/// ShapeError as columns_of.
+template <class T>
+Dataset<T> examples(const Dataset<T>& data, std::size_t begin, std::size_t end);
+
+/// The examples in a random order, that of Rng(seed).permutation(m)
+/// (numpy's np.random.permutation), the columns of X and Y alike.
+template <class T>
+Dataset<T> shuffled(const Dataset<T>& data, std::uint32_t seed = 0);
+
 // ---- a user's data ------------------------------------------------------------------
 
 /// Load X (n_x × m) and its labels Y (1 × m) from .npy or CSV files (by

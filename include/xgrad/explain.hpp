@@ -48,6 +48,10 @@ struct ExplainOptions {
     sym::Style style = sym::Style::unicode;  ///< unicode (W2ᵀ · dZ2), ascii (W2.T @ dZ2), latex
     bool shapes = false;     ///< list the leaves and end each line with its shape: [4×1]
     bool all_nodes = false;  ///< one line per node: no folding, no inlining, and dJ = 1
+    /// Fold the steps of an unrolled sequence (nodes named name<1>, name<2>, …)
+    /// into one line per equation with the time index t (see fold_steps);
+    /// never with all_nodes.
+    bool fold_steps = true;
 };
 
 /// One line: `lhs = rhs`, defining the value (forward) or the gradient
@@ -57,6 +61,9 @@ struct Equation {
     std::string lhs;  ///< "Z1", "dW1"
     sym::Expr rhs;
     Shape shape;      ///< of the value, which is also that of the gradient
+    /// For a line folded over time steps, the steps it stands for: "t = 1 … 4"
+    /// (empty otherwise).
+    std::string steps;
 };
 
 /// A leaf of the loss's graph (no equation: its value is given).
@@ -85,7 +92,21 @@ Explanation derive(Var<T> loss, bool all_nodes = false);
 /// "leaves:" section first and each line's shape at its end.
 std::string render(const Explanation& derivation, sym::Style style = sym::Style::unicode, bool shapes = false);
 
-/// render(derive(loss, o.all_nodes), o.style, o.shapes).
+/// The steps of an unrolled sequence folded, as backpropagation through time
+/// is written by hand. Nodes named "name<k>" (k = 0, 1, 2, …, as unroll
+/// names a<1> … a<T>, and initial_state a<0>) are step k of "name<t>". The
+/// equations of one name whose right-hand sides differ only in the steps
+/// they read — the same text once each name<j> is written name<t+δ> with
+/// δ = j − k — become one line "dz<t> = da<t> ⊙ (1 − a<t>²)", with `steps`
+/// "t = 1 … 4", at the place of the first of them; a step whose equation
+/// differs (the last one, which no later step reads) keeps its own line. In
+/// a line of a name without a step (a parameter's gradient), the terms of a
+/// sum that differ only in their steps become one term Σ_t: dWaa =
+/// Σ_t dz<t> · a<t-1>ᵀ. Equations of other nodes are unchanged.
+Explanation fold_steps(const Explanation& derivation);
+
+/// render(derive(loss, o.all_nodes), o.style, o.shapes), the steps folded
+/// (fold_steps) when o.fold_steps and not o.all_nodes.
 template <class T>
 std::string explain(Var<T> loss, const ExplainOptions& o = {});
 

@@ -56,7 +56,8 @@ struct Term {
 };
 
 // A function's spelling in one style may be a template: "sum({}, axis=1)"
-// renders with the argument in place of {} and no parentheses added.
+// renders with the argument in place of {} and no parentheses added, except
+// before a postfix ("{}[1:3, :]" renders "(A + B)[1:3, :]").
 
 /// The op's input i (placeholder).
 Expr in(std::size_t i);
@@ -72,6 +73,12 @@ Expr symbol(Spelling s);
 Expr symbol(const std::string& unicode_and_ascii);
 /// name(arg): tanh(x), σ(x); `prefix` writes it without parentheses around an atom (Σ_columns dZ).
 Expr fn(Spelling name, Expr arg, bool prefix = false);
+/// name(a, b, …): a function of several matrices, "concat_rows(A, B)". A
+/// spelling with numbered holes "{0}", "{1}", … is a template that places
+/// argument k at "{k}" ("{0}[rows of {2}]" renders "dY[rows of B]"); an
+/// argument no hole names is not printed but still belongs to the formula
+/// (an evaluator may read its shape).
+Expr fn(Spelling name, std::vector<Expr> args);
 /// −x
 Expr neg(Expr x);
 /// x + y

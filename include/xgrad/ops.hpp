@@ -12,6 +12,8 @@
 // binary_cross_entropy refuse a NaN, with a ValueError that names the entry.
 #pragma once
 
+#include <initializer_list>
+
 #include "xgrad/graph.hpp"
 
 namespace xg {
@@ -445,5 +447,69 @@ Var<T> l2_penalty(Var<T> x, const std::vector<Var<T>>& weights, double lambda);
 /// GraphError naming the parameter otherwise (nothing is added to the graph).
 template <class T>
 Var<T> l2_penalty(Var<T> x, const std::vector<Parameter<T>>& weights, double lambda);
+// ---- sequences: slices, joins, embeddings (lib/ops_sequence.cpp) ------------
+// A sequence is a list of nodes, one per time step, x⟨t⟩ of n_x × m (examples
+// are columns). Ranges are numpy's: 0-based, `end` excluded, so rows(X, 1, 3)
+// is X[1:3, :], rows 1 and 2. Every mistake is a ShapeError at build naming
+// the op, the nodes and their shapes: an empty or reversed range, one past
+// the node's edge, nodes to join whose other dimension differs.
+
+/// Y = X[begin:end, :], rows begin … end − 1 of X: n × m → (end − begin) × m.
+/// dX = pad_rows[begin:end](dY): dY in those rows, zeros in the others (added
+/// onto X's gradient when X has other consumers). ShapeError unless
+/// begin < end ≤ n.
+template <class T>
+Var<T> rows(Var<T> x, std::size_t begin, std::size_t end);
+
+/// Y = X[:, begin:end], columns begin … end − 1 of X: n × m → n × (end − begin)
+/// (a slice of the examples, or one time step of a sequence laid side by side).
+/// dX = pad_columns[begin:end](dY). ShapeError unless begin < end ≤ m.
+template <class T>
+Var<T> columns(Var<T> x, std::size_t begin, std::size_t end);
+
+/// Y = [A; B; …]: the parts stacked top to bottom, each with the same number of
+/// columns (r_A + r_B + … rows). The adjoint splits the gradient:
+/// dA = dY[rows of A], dB = dY[rows of B], …. ShapeError when the columns
+/// differ; GraphError for an empty list. Call it with a std::vector of
+/// nodes, a braced list — xg::concat_rows({a, b, c}), qualified, since
+/// argument-dependent lookup does not look into a braced list — or as
+/// concat_rows(a, b).
+template <class T>
+Var<T> concat_rows(const std::vector<Var<T>>& parts);
+
+/// The same for a braced list: xg::concat_rows({a, b, c}).
+template <class T>
+Var<T> concat_rows(std::initializer_list<Var<T>> parts);
+
+/// concat_rows({a, b}).
+template <class T>
+Var<T> concat_rows(Var<T> a, Var<T> b);
+
+/// Y = [A B …]: the parts side by side, left to right, each with the same
+/// number of rows (m_A + m_B + … columns): the T steps of a sequence as one
+/// matrix for a single dense layer. dA = dY[:, columns of A], ….
+/// ShapeError when the rows differ; GraphError for an empty list.
+template <class T>
+Var<T> concat_columns(const std::vector<Var<T>>& parts);
+
+/// The same for a braced list: xg::concat_columns({a, b, c}).
+template <class T>
+Var<T> concat_columns(std::initializer_list<Var<T>> parts);
+
+/// concat_columns({a, b}).
+template <class T>
+Var<T> concat_columns(Var<T> a, Var<T> b);
+
+/// The embedding lookup Y = E · onehot(ids) = E[:, ids]: E is d × V (one
+/// column per token of a vocabulary of V), ids a 1 × m row of token indices
+/// (integers 0 … V − 1, as class indices are given), Y is d × m, column j the
+/// column ids_j of E. dE = dY · onehot(ids)ᵀ, computed as a scatter-add of
+/// dY's columns onto E's (a repeated id adds up) in O(d·m) — plus clearing
+/// E's d × V gradient when this is its first contribution. The ids get no
+/// gradient. ShapeError unless ids is one row; ValueError naming the position
+/// and the value of an id that is not an integer in [0, V), or NaN (checked on
+/// every forward, so set_value(ids, …) with a bad id fails at the next forward()).
+template <class T>
+Var<T> embedding(Var<T> e, Var<T> ids);
 
 }  // namespace xg

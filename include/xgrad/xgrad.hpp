@@ -17,6 +17,7 @@
 #include "xgrad/optim.hpp"
 #include "xgrad/plan.hpp"
 #include "xgrad/random.hpp"
+#include "xgrad/recurrent.hpp"
 #include "xgrad/tensor.hpp"
 #include "xgrad/threads.hpp"
 #include "xgrad/two_layer.hpp"

@@ -1,0 +1,155 @@
+// The sequence ops beyond their op-table rows (tests/op_table_sequence.hpp):
+// a repeated token's gradient adds up, the adjoints add into a gradient other
+// consumers also write, a sequence cut into steps and joined again is the
+// identity, new ids and new batch sizes on replay, and replays allocate
+// nothing.
+#include <doctest/doctest.h>
+
+#include "alloc_count.hpp"
+#include "helpers.hpp"
+
+using xg::Matrix;
+using namespace xgt;
+using M = Matrix<double>;
+
+TEST_CASE("embedding: a repeated token id adds its columns' gradients") {
+    xg::Graph<double> g;
+    std::mt19937_64 rng(1);
+    const M E0 = randn(3, 5, rng), R = randn(3, 6, rng);
+    auto E = g.parameter(E0, "E");
+    auto ids = g.input(M{{1, 3, 1, 1, 4, 3}}, "ids");
+    auto Y = embedding(E, ids);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const std::size_t id[] = {1, 3, 1, 1, 4, 3};
+        for (std::size_t j = 0; j < 6; ++j) CHECK(Y.value()(i, j) == E0(i, id[j]));
+    }
+    g.backward(sum(Y * g.input(R, "R")));
+    const M& dE = E.grad();
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(dE(i, 0) == 0.0);
+        CHECK(dE(i, 1) == R(i, 0) + R(i, 2) + R(i, 3));
+        CHECK(dE(i, 2) == 0.0);
+        CHECK(dE(i, 3) == R(i, 1) + R(i, 5));
+        CHECK(dE(i, 4) == R(i, 4));
+    }
+    // A second sweep overwrites (the scatter starts from zeros, not from the last sweep's sums).
+    g.backward(sum(Y * g.input(R, "R2")));
+    CHECK(E.grad() == dE);
+}
+
+TEST_CASE("the adjoints of slices, joins and embeddings add into a gradient other consumers write too") {
+    std::mt19937_64 rng(2);
+    xg::Graph<double> g;
+    const M X0 = randn(5, 4, rng), S = randn(5, 4, rng), R1 = randn(2, 4, rng), R2 = randn(5, 2, rng), R3 = randn(10, 4, rng);
+    auto X = g.parameter(X0, "X");
+    auto J = sum(X * g.input(S)) + sum(rows(X, 1, 3) * g.input(R1)) + sum(columns(X, 2, 4) * g.input(R2)) +
+             sum(concat_rows(X, X) * g.input(R3));
+    g.backward(J);
+    M want = S;
+    for (std::size_t j = 0; j < 4; ++j) {
+        want(1, j) += R1(0, j);
+        want(2, j) += R1(1, j);
+    }
+    for (std::size_t i = 0; i < 5; ++i) {
+        want(i, 2) += R2(i, 0);
+        want(i, 3) += R2(i, 1);
+        for (std::size_t j = 0; j < 4; ++j) want(i, j) += R3(i, j) + R3(i + 5, j);
+    }
+    CHECK(rel_err(X.grad(), want) <= 1e-15);
+
+    // E read by an embedding and by an elementwise op.
+    xg::Graph<double> h;
+    const M E0 = randn(2, 4, rng), T = randn(2, 4, rng), Q = randn(2, 3, rng);
+    auto E = h.parameter(E0, "E");
+    h.backward(sum(E * h.input(T)) + sum(embedding(E, h.input(M{{2, 2, 0}})) * h.input(Q)));
+    M wantE = T;
+    for (std::size_t i = 0; i < 2; ++i) {
+        wantE(i, 2) += Q(i, 0) + Q(i, 1);
+        wantE(i, 0) += Q(i, 2);
+    }
+    CHECK(rel_err(E.grad(), wantE) <= 1e-15);
+}
+
+TEST_CASE("a sequence cut into its steps and joined again is the identity, value and gradient") {
+    std::mt19937_64 rng(3);
+    const std::size_t n = 3, m = 4, T = 5;
+    xg::Graph<double> g;
+    const M X0 = randn(n, m * T, rng), R = randn(n, m * T, rng);
+    auto X = g.parameter(X0, "X");
+    std::vector<xg::Var<double>> steps;
+    for (std::size_t t = 0; t < T; ++t) steps.push_back(columns(X, t * m, (t + 1) * m));
+    auto Y = concat_columns(steps);
+    CHECK(Y.value() == X0);
+    g.backward(sum(Y * g.input(R)));
+    CHECK(X.grad() == R);
+    // The same along the rows, in a different order: a permutation of the blocks.
+    xg::Graph<double> h;
+    auto Z = h.parameter(X0, "Z");
+    auto P = xg::concat_rows({rows(Z, 2, 3), rows(Z, 0, 2)});
+    for (std::size_t j = 0; j < m * T; ++j) {
+        CHECK(P.value()(0, j) == X0(2, j));
+        CHECK(P.value()(1, j) == X0(0, j));
+        CHECK(P.value()(2, j) == X0(1, j));
+    }
+}
+
+TEST_CASE("replay: new token ids, a new batch size, and no allocation once the shapes are known") {
+    std::mt19937_64 rng(4);
+    xg::Graph<double> g;
+    auto E = g.parameter(randn(3, 6, rng), "E");
+    auto ids = g.input(M{{0, 1, 2, 3}}, "ids");
+    auto x = embedding(E, ids);
+    auto h = concat_rows(columns(x, 0, 2), columns(x, 2, 4));  // 6 × 2
+    auto J = sum(square(h));
+    g.backward(J);
+    g.set_value(ids, M{{5, 5, 4, 0}});
+    g.forward();
+    CHECK(x.value()(1, 0) == E.value()(1, 5));
+    CHECK(h.value()(4, 1) == E.value()(1, 0));
+    // A bad id on replay: the forward refuses it, naming the position and the value.
+    g.set_value(ids, M{{5, 6, 4, 0}});
+    const std::string msg = message_of<xg::ValueError>([&] { g.forward(); });
+    CHECK(contains(msg, "embedding(E, ids): token id ids(0, 1) = 6 is not one of 0, 1, ..., 5"));
+    // A longer row of ids: the embedding grows, the slices keep their ranges.
+    g.set_value(ids, M{{1, 2, 3, 4, 5, 0}});
+    g.forward();
+    CHECK(x.shape() == xg::Shape{3, 6});
+    CHECK(x.value()(2, 5) == E.value()(2, 0));
+    g.backward(J);
+    std::vector<M> batches;
+    for (int k = 0; k < 4; ++k) batches.push_back(M{{double(k), 1, 2, double((k + 3) % 6), 5, 0}});
+    const long before = allocation_count();
+    for (int k = 0; k < 12; ++k) {
+        g.set_value(ids, batches[std::size_t(k % 4)]);
+        g.forward();
+        g.backward(J);
+    }
+    CHECK(allocation_count() - before == 0);
+}
+
+TEST_CASE("data helpers: columns_of, examples and shuffled select the columns of X and Y alike") {
+    const M X = {{0, 1, 2, 3, 4}, {10, 11, 12, 13, 14}};
+    CHECK(xg::columns_of(X, 1, 3) == M{{1, 2}, {11, 12}});
+    CHECK(xg::columns_of(X, 0, 5) == X);
+    CHECK(contains(message_of<xg::ShapeError>([&] { xg::columns_of(X, 2, 2); }), "columns_of: the range [2, 2) is empty"));
+    CHECK(contains(message_of<xg::ShapeError>([&] { xg::columns_of(X, 3, 1); }), "the range [3, 1) is reversed"));
+    CHECK(contains(message_of<xg::ShapeError>([&] { xg::columns_of(X, 2, 6); }),
+                   "the range [2, 6) reaches past the 5 columns of X [2x5]"));
+    xg::Dataset<double> d;
+    d.X = X;
+    d.Y = M{{0, 1, 2, 0, 1}};
+    d.classes = 3;
+    const xg::Dataset<double> part = xg::examples(d, 3, 5);
+    CHECK(part.X == M{{3, 4}, {13, 14}});
+    CHECK(part.Y == M{{0, 1}});
+    CHECK(part.classes == 3);
+    CHECK_THROWS_AS(xg::examples(d, 4, 9), xg::ShapeError);
+    const xg::Dataset<double> s = xg::shuffled(d, 7);
+    xg::Rng rng(7);
+    const std::vector<std::size_t> order = rng.permutation(5);
+    for (std::size_t j = 0; j < 5; ++j) {
+        CHECK(s.X(0, j) == double(order[j]));
+        CHECK(s.X(1, j) == 10.0 + double(order[j]));
+        CHECK(s.Y(0, j) == d.Y(0, order[j]));
+    }
+}
