@@ -52,6 +52,35 @@ inline std::string quoted(const std::string& s) {
     return out + "'";
 }
 
+/// The plane around the examples of X (2 × m), widened by `margin` on every
+/// side, and the centres of its n × n cells as 2 × n² columns (row r of
+/// cells at columns r·n … r·n + n − 1): where a picture shades a model's
+/// prediction.
+struct Plane {
+    double x0, x1, y0, y1;
+    std::size_t n;
+    xg::Matrix<double> grid;
+};
+
+inline Plane plane_around(const xg::Matrix<double>& X, double margin, std::size_t n) {
+    double x0 = X(0, 0), x1 = X(0, 0), y0 = X(1, 0), y1 = X(1, 0);
+    for (std::size_t j = 0; j < X.shape()[1]; ++j) {
+        x0 = std::min(x0, X(0, j));
+        x1 = std::max(x1, X(0, j));
+        y0 = std::min(y0, X(1, j));
+        y1 = std::max(y1, X(1, j));
+    }
+    x0 -= margin, x1 += margin, y0 -= margin, y1 += margin;
+    xg::Matrix<double> grid({2, n * n});
+    for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t c = 0; c < n; ++c) {
+            grid(0, r * n + c) = x0 + (x1 - x0) * (double(c) + 0.5) / double(n);
+            grid(1, r * n + c) = y0 + (y1 - y0) * (double(r) + 0.5) / double(n);
+        }
+    }
+    return Plane{x0, x1, y0, y1, n, std::move(grid)};
+}
+
 /// Draw `file` (.png or .svg): on the left, the network's prediction over the
 /// plane (when the data has two features) with the examples on top, class 0
 /// red and class 1 blue; on the right, the cost J against the iteration.
@@ -71,22 +100,10 @@ inline std::string draw(const std::string& file, const xg::Dataset<double>& data
     if (planar) {
         // The plane, with a margin of 1 around the data, on a 240 x 240 grid.
         const xg::Matrix<double>& X = data.X;
-        double x0 = X(0, 0), x1 = X(0, 0), y0 = X(1, 0), y1 = X(1, 0);
-        for (std::size_t j = 0; j < data.size(); ++j) {
-            x0 = std::min(x0, X(0, j));
-            x1 = std::max(x1, X(0, j));
-            y0 = std::min(y0, X(1, j));
-            y1 = std::max(y1, X(1, j));
-        }
-        x0 -= 1, x1 += 1, y0 -= 1, y1 += 1;
-        const std::size_t n = 240;
-        xg::Matrix<double> grid({2, n * n});
-        for (std::size_t r = 0; r < n; ++r) {
-            for (std::size_t c = 0; c < n; ++c) {
-                grid(0, r * n + c) = x0 + (x1 - x0) * (double(c) + 0.5) / double(n);
-                grid(1, r * n + c) = y0 + (y1 - y0) * (double(r) + 0.5) / double(n);
-            }
-        }
+        const Plane plane = plane_around(X, 1.0, 240);
+        const double x0 = plane.x0, x1 = plane.x1, y0 = plane.y0, y1 = plane.y1;
+        const std::size_t n = plane.n;
+        const xg::Matrix<double>& grid = plane.grid;
         const xg::Matrix<double> pred = xg::predict(p, grid);
         std::fprintf(gp, "$grid << EOD\n");
         for (std::size_t r = 0; r < n; ++r) {

@@ -37,22 +37,10 @@ inline std::string draw_boundaries(const std::string& file, const xg::Dataset<do
 
     // The plane around the data, with a margin of 0.5, on a 160 x 160 grid.
     const xg::Matrix<double>& X = data.X;
-    double x0 = X(0, 0), x1 = X(0, 0), y0 = X(1, 0), y1 = X(1, 0);
-    for (std::size_t j = 0; j < data.size(); ++j) {
-        x0 = std::min(x0, X(0, j));
-        x1 = std::max(x1, X(0, j));
-        y0 = std::min(y0, X(1, j));
-        y1 = std::max(y1, X(1, j));
-    }
-    x0 -= 0.5, x1 += 0.5, y0 -= 0.5, y1 += 0.5;
-    const std::size_t n = 160;
-    xg::Matrix<double> grid({2, n * n});
-    for (std::size_t r = 0; r < n; ++r) {
-        for (std::size_t c = 0; c < n; ++c) {
-            grid(0, r * n + c) = x0 + (x1 - x0) * (double(c) + 0.5) / double(n);
-            grid(1, r * n + c) = y0 + (y1 - y0) * (double(r) + 0.5) / double(n);
-        }
-    }
+    const Plane plane = plane_around(X, 0.5, 160);
+    const double x0 = plane.x0, x1 = plane.x1, y0 = plane.y0, y1 = plane.y1;
+    const std::size_t n = plane.n;
+    const xg::Matrix<double>& grid = plane.grid;
     for (int cls = 0; cls < 2; ++cls) {
         std::fprintf(gp, "$class%d << EOD\n", cls);
         for (std::size_t j = 0; j < data.size(); ++j) {

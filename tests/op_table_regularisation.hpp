@@ -121,7 +121,7 @@ inline void add_regularisation_rows(std::vector<Row>& t) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     {
         Row r = unary("dropout", "dropout",
-                      {form("dropout(Var,double,const)", [](const auto& v, const Attr& a) { return dropout(v[0], a.number); })},
+                      {form("dropout(Var,double,string)", [](const auto& v, const Attr& a) { return dropout(v[0], a.number); })},
                       any(), {}, "X", "D ⊙ X / keep_prob", "D ⊙ dY / keep_prob", Attr{0.8});
         r.reference = [](const Values& in, const Attr& a) {
             const Matrix<double> d = ref::first_mask(in[0].shape()[0], in[0].shape()[1], a.number);
@@ -147,9 +147,9 @@ inline void add_regularisation_rows(std::vector<Row>& t) {
     {
         const std::string dx = "(1 / m) (γ / σ) ⊙ (m dY − Σ_columns dY − X̂ ⊙ Σ_columns(dY ⊙ X̂))";
         Row r = norm_row("batch_norm", "batch_norm",
-                         {form("batch_norm(Var,Var,Var,double,const)",
+                         {form("batch_norm(Var,Var,Var,double,string)",
                                [](const auto& v, const Attr&) { return batch_norm(v[0], v[1], v[2]); }),
-                          form("batch_norm(Var,Var,Var,RunningStats,double,const)",
+                          form("batch_norm(Var,Var,Var,RunningStats,double,string)",
                                [](const auto& v, const Attr&) { return batch_norm(v[0], v[1], v[2], running_for(v[0])); })},
                          true, dx);
         r.errors = {
@@ -165,7 +165,7 @@ inline void add_regularisation_rows(std::vector<Row>& t) {
     {
         const std::string dx = "(1 / n) (1 / σ) ⊙ (n γ ⊙ dY − Σ_rows(γ ⊙ dY) − X̂ ⊙ Σ_rows(γ ⊙ dY ⊙ X̂))";
         Row r = norm_row("layer_norm", "layer_norm",
-                         {form("layer_norm(Var,Var,Var,double,const)",
+                         {form("layer_norm(Var,Var,Var,double,string)",
                                [](const auto& v, const Attr&) { return layer_norm(v[0], v[1], v[2]); })},
                          false, dx);
         r.errors = {
@@ -180,11 +180,11 @@ inline void add_regularisation_rows(std::vector<Row>& t) {
         Row r;
         r.name = "l2_penalty";
         r.op = "l2_penalty";
-        r.forms = {form("l2_penalty(Var,const,double)",
+        r.forms = {form("l2_penalty(Var,vector,double)",
                         [](const auto& v, const Attr& a) {
                             return l2_penalty(v[0], std::vector<std::decay_t<decltype(v[0])>>{v[1], v[2]}, a.number);
                         }),
-                   form("l2_penalty(Var,const,double)", [](const auto& v, const Attr& a) {
+                   form("l2_penalty(Var,vector,double)", [](const auto& v, const Attr& a) {
                        return l2_penalty(v[0], parameters_of(v[1], v[2]), a.number);
                    })};
         r.inputs = {"X", "W1", "W2"};
