@@ -3,16 +3,17 @@
 #include <cassert>
 
 #include "blas.hpp"
-#include "vmath.hpp"
 #include "ops_common.hpp"
+#include "vmath.hpp"
 #include "xgrad/ops.hpp"
 
 namespace xg {
 namespace detail {
 
-/// C (+)= op(A) · op(B) for small products, in plain loops with a fixed
-/// summation order: no BLAS call overhead, and results that do not depend on
-/// the BLAS kernel a CPU selects. op(X) is X or Xᵀ; C is M × N; the sum runs
+/// C (+)= op(A) · op(B) for small products, in xgrad's own vector kernels
+/// (vmath.hpp) with a fixed summation order: no BLAS call overhead, and
+/// results that depend neither on the BLAS kernel nor on the SIMD
+/// instruction set a CPU selects. op(X) is X or Xᵀ; C is M × N; the sum runs
 /// over K. Row-major, leading dimensions as for cblas.
 template <class T>
 void small_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, const T* A, std::size_t lda,
