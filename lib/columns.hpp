@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,27 +37,6 @@ void gather_columns(const Matrix<T>& A, const std::size_t* cols, std::size_t n, 
     gather_columns(A, cols, n, out, unused);
 }
 
-/// out = Aᵀ (A is r × c, out becomes c × r), in square tiles so that both
-/// the reads and the writes stay within a few cache lines at a time; a band
-/// of `tile` rows of out is finished before the next begins.
-template <class T>
-void transpose_into(const Matrix<T>& A, Matrix<T>& out) {
-    const std::size_t R = A.shape()[0], C = A.shape()[1];
-    out.resize({C, R});
-    constexpr std::size_t tile = 32;
-    const T* a = A.data();
-    T* o = out.data();
-    for (std::size_t j0 = 0; j0 < C; j0 += tile) {
-        const std::size_t j1 = std::min(C, j0 + tile);
-        for (std::size_t i0 = 0; i0 < R; i0 += tile) {
-            const std::size_t i1 = std::min(R, i0 + tile);
-            for (std::size_t i = i0; i < i1; ++i) {
-                for (std::size_t j = j0; j < j1; ++j) o[j * R + i] = a[i * C + j];
-            }
-        }
-    }
-}
-
 /// out = [E(rows[0], :)ᵀ … E(rows[n−1], :)ᵀ], n_x × n: the examples `rows` of
 /// an example-major E (m × n_x, one example per row) as the columns of out.
 /// The same numbers as gather_columns on Eᵀ, but each example is read as one
@@ -82,6 +62,16 @@ void gather_rows_transposed(const Matrix<T>& E, const std::size_t* rows, std::si
             }
         }
     }
+}
+
+/// out = Aᵀ (A is r × c, out becomes c × r): every row of A, in order,
+/// through gather_rows_transposed's tiles.
+template <class T>
+void transpose_into(const Matrix<T>& A, Matrix<T>& out) {
+    std::vector<std::size_t> all(A.shape()[0]);
+    std::iota(all.begin(), all.end(), std::size_t(0));
+    Matrix<T> unused;  // out takes A's transposed shape: no spare is kept
+    gather_rows_transposed(A, all.data(), all.size(), out, unused);
 }
 
 /// Input leaves named x_name and y_name holding the first b columns of X and
