@@ -585,6 +585,9 @@ def equation_seeds():
         "negated_factor": "dZ = 2 * -A + m * -(B - C)\n",
         # A negated quotient under a division: "1 / −(1 / m) Σ(…)".
         "negated_quotient": "dW2 = 1/ −−(1 / m) Σ(og(1 − A2))\n",
+        # A scaled product whose first factor is negated: "m (−1 A ⊙ C ⊙ G)", never "m −1 A ⊙ C ⊙ G".
+        "negated_first_factor": "dZ = 1 * -A  C (+m)G\ndZ2 = A2 -01m *- -npm *----++EEE.1 yy +170A3709551++++s(dZ0)\n"
+                                "W2 =W2/-----1-----------1------1m *---Z1.-----1m *---Z1.---------1\n",
         "long_number": "dZ2 = A2 -44444444444444444444444^T\ndb2 = 1/m * 0.123456789 * sum_columns(dZ2)\n",
     }
     return {name: text.encode("utf-8") for name, text in texts.items()}

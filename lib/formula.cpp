@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace xg::sym {
 
@@ -221,6 +222,10 @@ struct Renderer {
         return (v < 0 ? std::string(pick("−", "-", "-")) : std::string()) + buf;
     }
 
+    static bool starts_with_minus(const std::string& s) {
+        return s.compare(0, 1, "-") == 0 || s.compare(0, std::strlen("−"), "−") == 0;
+    }
+
     std::string paren(const std::string& s) const { return style == Style::latex ? "\\left(" + s + "\\right)" : "(" + s + ")"; }
 
     // A LaTeX fraction is a block of its own: it needs no parentheses in a
@@ -321,10 +326,14 @@ struct Renderer {
                 return part(a[0], p_add) + " + " + part(a[1], p_add);
             case Kind::sub:
                 return part(a[0], p_add) + pick(" − ", " - ", " - ") + part(a[1], p_add + 1);
-            case Kind::scale:
-                // s (−x), never s −x, which reads as s − x.
-                return (latex_frac(a[0]) ? go(a[0]) : part(a[0], p_postfix)) + pick(" ", " * ", " ") +
-                       (a[1]->kind == Kind::neg && style != Style::ascii ? paren(go(a[1])) : factor(e, a[1], true));
+            case Kind::scale: {
+                // s (−x), never s −x, which reads as s − x: a right factor whose
+                // text begins with a minus (−x, −1 A ⊙ B, a negative number) is
+                // put in parentheses, since juxtaposition has no sign of its own.
+                std::string right = factor(e, a[1], true);
+                if (style != Style::ascii && starts_with_minus(right)) right = paren(right);
+                return (latex_frac(a[0]) ? go(a[0]) : part(a[0], p_postfix)) + pick(" ", " * ", " ") + right;
+            }
             case Kind::hadamard:
                 return factor(e, a[0], false) + pick(" ⊙ ", " * ", " \\odot ") + factor(e, a[1], true);
             case Kind::matmul:

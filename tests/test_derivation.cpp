@@ -164,6 +164,16 @@ TEST_CASE("parse: what the renderer writes for a negation inside a product reads
     CHECK(render(s, Names{}, Style::ascii) == "2 * -x");
     CHECK(uni(hadamard(var("a"), neg(hadamard(var("b"), var("c"))))) == "a ⊙ (−b ⊙ c)");
     CHECK(uni(neg(hadamard(var("b"), var("c")))) == "−b ⊙ c");  // at the top, as before
+    // A scaled product whose first factor is negated, or a negative number:
+    // "m −1 A ⊙ C" would read as m − (1 A ⊙ C).
+    CHECK(uni("1 * -A  C (+m)G") == "m (−1 A ⊙ C) ⊙ G");
+    CHECK(uni(uni("1 * -A  C (+m)G")) == "−m 1 A ⊙ C ⊙ G");  // read back: the sign moved out front
+    const Expr h = scale(var("m"), hadamard(neg(scale(num(1), var("A"))), var("C")));
+    CHECK(uni(h) == "m (−1 A ⊙ C)");
+    CHECK(uni(uni(h)) == "−m 1 A ⊙ C");
+    CHECK(render(h, Names{}, Style::ascii) == "m * -1 * A * C");
+    CHECK(uni(scale(var("m"), num(-2))) == "m (−2)");
+    CHECK(uni(scale(var("m"), matmul(neg(neg(var("A"))), var("B")))) == "m (−−A · B)");
 }
 
 TEST_CASE("parse: comments, blank lines and ';'") {
