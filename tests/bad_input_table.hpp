@@ -347,6 +347,35 @@ std::vector<Case<T>> cases() {
         return Action{[&f] { f.g.apply(std::make_shared<const Huge<T>>(), {f.X}); }, {}};
     });
 
+    // ---- recurrent cells: the state or the input of the wrong shape, an empty sequence
+    put("recurrent", "RNNCell given a previous state of the wrong shape", shape,
+        {"RNNCell 2 -> 3: the previous state a_bad is [3x4], but must be 3x5", "X [2x5]"}, [](F& f) {
+            const V a_bad = f.g.input(Matrix<T>(xt::zeros<T>({3, 4})), "a_bad");
+            return Action{[&f, a_bad] {
+                              xg::Rng init(1);
+                              xg::RNNCell<T>(2, 3, init)(f.X, a_bad);
+                          },
+                          {}};
+        });
+    put("recurrent", "LSTMCell given an input of the wrong height", shape,
+        {"LSTMCell 3 -> 4: input X is [2x5]; the cell takes 3 rows (n_x)"}, [](F& f) {
+            const V a = f.g.input(Matrix<T>(xt::zeros<T>({4, 5})), "a");
+            return Action{[&f, a] {
+                              xg::Rng init(1);
+                              xg::LSTMCell<T>(3, 4, init)(f.X, {a, a});
+                          },
+                          {}};
+        });
+    put("recurrent", "GRUCell unrolled over a sequence of length 0", value,
+        {"unroll(GRUCell 2 -> 3): a sequence of length 0"}, [](F& f) {
+            const V h = f.g.input(Matrix<T>(xt::zeros<T>({3, 5})), "h");
+            return Action{[h] {
+                              xg::Rng init(1);
+                              xg::unroll(xg::GRUCell<T>(2, 3, init), {}, h);
+                          },
+                          {}};
+        });
+
     // ---- empty matrices
     put("empty", "an input with 0 rows", shape, {"input E is empty [0x5]"},
         [](F& f) { return Action{[&f] { f.g.input(Matrix<T>({0, 5}), "E"); }, {}}; });
