@@ -588,6 +588,9 @@ def equation_seeds():
         # A scaled product whose first factor is negated: "m (−1 A ⊙ C ⊙ G)", never "m −1 A ⊙ C ⊙ G".
         "negated_first_factor": "dZ = 1 * -A  C (+m)G\ndZ2 = A2 -01m *- -npm *----++EEE.1 yy +170A3709551++++s(dZ0)\n"
                                 "W2 =W2/-----1-----------1------1m *---Z1.-----1m *---Z1.---------1\n",
+        # Long sign chains and scales: parsed within the 64 levels, printed with more parentheses than that.
+        "deep_rendering": "Z1 = 00*-------------------------------------------------2/-------------------------------"
+                          "0000000*90 Z1@ W1 W1 lA@oMZs00000000W24407\n",
         "long_number": "dZ2 = A2 -44444444444444444444444^T\ndb2 = 1/m * 0.123456789 * sum_columns(dZ2)\n",
     }
     return {name: text.encode("utf-8") for name, text in texts.items()}
