@@ -157,7 +157,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         } else if (!inlined[id]) {
             sym::Bindings b;
             for (std::uint32_t in : g.inputs(id)) b.inputs.push_back(value[in]);
-            e.forward.push_back(Equation{id, g.name(id), sym::bind_placeholders(op_formula(g, id), b), g.shape(id)});
+            e.forward.push_back(Equation{id, g.name(id), sym::bind_placeholders(op_formula(g, id), b), g.shape(id), {}});
         }
     }
 
@@ -197,7 +197,7 @@ Derivation derive_graph(const Graph<T>& g, std::uint32_t loss, bool all) {
         ready.pop();
         const sym::Expr rhs =
             id == loss ? sym::num(1) : sym::simplify(sum_of(d.contributions[id], 0, d.contributions[id].size()));
-        e.backward.push_back(Equation{id, "d" + g.name(id), rhs, g.shape(id)});
+        e.backward.push_back(Equation{id, "d" + g.name(id), rhs, g.shape(id), {}});
         for (std::uint32_t r : readers[id]) {
             if (--pending[r] == 0) ready.push(r);
         }
