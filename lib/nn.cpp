@@ -160,7 +160,9 @@ template <class T>
 Var<T> Dense<T>::operator()(Var<T> x) const {
     Graph<T>& g = x.graph();
     this->check_input(x, "features");
-    const Var<T> Z = (matmul(g.parameter(W), x) + g.parameter(b)).named("Z" + this->label());
+    const Var<T> w = g.parameter(W);  // W before b: the node order does not depend on the compiler
+    const Var<T> bias = g.parameter(b);
+    const Var<T> Z = (matmul(w, x) + bias).named("Z" + this->label());
     if (activation_ == Activation::identity) return Z;
     return activate(Z, activation_).named("A" + this->label());
 }

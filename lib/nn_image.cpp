@@ -92,7 +92,9 @@ template <class T>
 Var<T> Conv2d<T>::operator()(Var<T> x) const {
     Graph<T>& g = x.graph();
     this->check_input(x, image_rows(spec_.image));
-    const Var<T> Z = conv2d(x, g.parameter(W), g.parameter(b), spec_).named("Z" + this->label());
+    const Var<T> w = g.parameter(W);  // W before b: the node order does not depend on the compiler
+    const Var<T> bias = g.parameter(b);
+    const Var<T> Z = conv2d(x, w, bias, spec_).named("Z" + this->label());
     if (activation_ == Activation::identity) return Z;
     return activate(Z, activation_).named("A" + this->label());
 }

@@ -83,8 +83,9 @@ template <class T>
 Var<T> BatchNorm<T>::operator()(Var<T> x) const {
     Graph<T>& g = x.graph();
     this->check_input(x, "features");
-    const Var<T> Z = batch_norm(x, g.parameter(gamma), g.parameter(beta), running, epsilon_, this->label())
-                         .named("Z̃" + this->label());
+    const Var<T> scale = g.parameter(gamma);  // γ before β: the node order does not depend on the compiler
+    const Var<T> shift = g.parameter(beta);
+    const Var<T> Z = batch_norm(x, scale, shift, running, epsilon_, this->label()).named("Z̃" + this->label());
     if (activation_ == Activation::identity) return Z;
     return activate(Z, activation_).named("A" + this->label());
 }
@@ -115,8 +116,9 @@ template <class T>
 Var<T> LayerNorm<T>::operator()(Var<T> x) const {
     Graph<T>& g = x.graph();
     this->check_input(x, "features");
-    const Var<T> Z =
-        layer_norm(x, g.parameter(gamma), g.parameter(beta), epsilon_, this->label()).named("Z̃" + this->label());
+    const Var<T> scale = g.parameter(gamma);  // γ before β: the node order does not depend on the compiler
+    const Var<T> shift = g.parameter(beta);
+    const Var<T> Z = layer_norm(x, scale, shift, epsilon_, this->label()).named("Z̃" + this->label());
     if (activation_ == Activation::identity) return Z;
     return activate(Z, activation_).named("A" + this->label());
 }

@@ -129,7 +129,10 @@ Var<T> RNNCell<T>::step(Var<T> x, Var<T> a_prev, std::size_t t) const {
     check_step<T>(describe(), x, n_x(), n_a(), {a_prev}, "previous");
     Graph<T>& g = x.graph();
     const Namer name{label_, t};
-    const Var<T> z = name(matmul(g.parameter(Waa), a_prev) + matmul(g.parameter(Wax), x) + g.parameter(ba), "z");
+    // The parameter leaves first, in a fixed order (not the compiler's order of evaluating operands).
+    const Var<T> waa = g.parameter(Waa), wax = g.parameter(Wax), bias = g.parameter(ba);
+    const Var<T> za = matmul(waa, a_prev), zx = matmul(wax, x);
+    const Var<T> z = name(za + zx + bias, "z");
     return name(tanh(z), "a");
 }
 
@@ -173,12 +176,14 @@ LSTMState<T> LSTMCell<T>::step(Var<T> x, LSTMState<T> prev, std::size_t t) const
     check_step<T>(describe(), x, n_x(), n, {prev.a, prev.c}, "previous");
     Graph<T>& g = x.graph();
     const Namer name{label_, t};
-    const Var<T> z = name(matmul(g.parameter(W), name(concat_rows(prev.a, x), "concat")) + g.parameter(b), "z");
+    const Var<T> w = g.parameter(W), bias = g.parameter(b);  // in this order, whatever the compiler
+    const Var<T> z = name(matmul(w, name(concat_rows(prev.a, x), "concat")) + bias, "z");
     const Var<T> f = name(sigmoid(name(rows(z, 0, n), "zf")), "f");
     const Var<T> i = name(sigmoid(name(rows(z, n, 2 * n), "zi")), "i");
     const Var<T> cc = name(tanh(name(rows(z, 2 * n, 3 * n), "zc")), "cc");
     const Var<T> o = name(sigmoid(name(rows(z, 3 * n, 4 * n), "zo")), "o");
-    const Var<T> c = name(f * prev.c + i * cc, "c");
+    const Var<T> kept = f * prev.c, added = i * cc;  // one statement each: the node order is fixed
+    const Var<T> c = name(kept + added, "c");
     return LSTMState<T>{name(o * name(tanh(c), "tanh_c"), "a"), c};
 }
 
@@ -220,14 +225,16 @@ Var<T> GRUCell<T>::step(Var<T> x, Var<T> h_prev, std::size_t t) const {
     check_step<T>(describe(), x, n_x(), n, {h_prev}, "previous");
     Graph<T>& g = x.graph();
     const Namer name{label_, t};
-    const Var<T> zg = name(matmul(g.parameter(W), name(concat_rows(h_prev, x), "concat")) + g.parameter(b), "zg");
+    const Var<T> w = g.parameter(W), bias = g.parameter(b), wh = g.parameter(Wh), bias_h = g.parameter(bh);  // in this order
+    const Var<T> zg = name(matmul(w, name(concat_rows(h_prev, x), "concat")) + bias, "zg");
     const Var<T> gates = name(sigmoid(zg), "g");
     const Var<T> u = name(rows(gates, 0, n), "u");
     const Var<T> r = name(rows(gates, n, 2 * n), "r");
     const Var<T> rh = name(r * h_prev, "rh");
-    const Var<T> zh = name(matmul(g.parameter(Wh), name(concat_rows(rh, x), "concat_r")) + g.parameter(bh), "zh");
+    const Var<T> zh = name(matmul(wh, name(concat_rows(rh, x), "concat_r")) + bias_h, "zh");
     const Var<T> h_tilde = name(tanh(zh), "hh");
-    return name(name(1.0 - u, "uc") * h_prev + u * h_tilde, "h");
+    const Var<T> kept = name(1.0 - u, "uc") * h_prev, added = u * h_tilde;  // one statement each: the node order is fixed
+    return name(kept + added, "h");
 }
 
 // ---- unrolling -----------------------------------------------------------------
