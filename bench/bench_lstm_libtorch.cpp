@@ -3,7 +3,9 @@
 // backward, in-place gradient descent — timed in the same run as xgrad's for
 // a within-run ratio. Both start from the same numbers: before timing, the
 // first steps' losses of the two are printed and must agree to float32
-// round-off. Built only when LibTorch is installed, on request (bench/run).
+// round-off. `libtorch_dx` is LibTorch doing xgrad's work: its inputs require
+// a gradient, so its backward computes dx<t> as xgrad's does. Built only when
+// LibTorch is installed, on request (bench/run).
 //
 //   build/bench/bench_lstm_libtorch [--torch-threads=N] [google-benchmark flags]
 #include <benchmark/benchmark.h>
@@ -35,8 +37,12 @@ torch::Tensor to_torch(const xg::Matrix<float>& m) {
 /// (4 hidden × hidden) hold the gates in the order i, f, g, o.
 class TorchStep final : public bench::lstm::Step {
 public:
-    explicit TorchStep(const bench::lstm::Problem& p) : cell_(torch::nn::LSTMCellOptions(inputs, hidden)) {
-        for (const auto& x : p.x) x_.push_back(to_torch(x).t().contiguous());
+    /// With `input_gradients`, the inputs x<t> require a gradient, so the
+    /// backward also computes dx<t> = W_ihᵀ · dgates, as xgrad's does (its
+    /// cell's product W · [a<t−1>; x<t>] gives the gradient of both parts).
+    explicit TorchStep(const bench::lstm::Problem& p, bool input_gradients = false)
+        : cell_(torch::nn::LSTMCellOptions(inputs, hidden)) {
+        for (const auto& x : p.x) x_.push_back(to_torch(x).t().contiguous().requires_grad_(input_gradients));
         y_ = to_torch(p.Y).t().contiguous();  // (steps · batch) × hidden, step-major rows
         const torch::Tensor W = to_torch(p.W), b = to_torch(p.b).flatten();
         // xgrad's blocks are f, i, c̃, o; LibTorch's i, f, g, o.
@@ -109,6 +115,10 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
     benchmark::RegisterBenchmark("lstm/float32/libtorch", [](benchmark::State& st) {
         run(st, [](const bench::lstm::Problem& p) { return std::make_unique<TorchStep>(p); });
+    })->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
+    // The same work as xgrad's step: dx<t> computed too.
+    benchmark::RegisterBenchmark("lstm/float32/libtorch_dx", [](benchmark::State& st) {
+        run(st, [](const bench::lstm::Problem& p) { return std::make_unique<TorchStep>(p, true); });
     })->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
