@@ -89,7 +89,8 @@ public:
             if (ident_start(c) || starts_greek(i)) {
                 std::size_t j = i + greek_len(i);
                 if (j == i) ++j;
-                while (j < s_.size()) {
+                const bool root = greek_len(i) == 3;  // √ stands alone: √var1 is √(var1)
+                while (j < s_.size() && !root) {
                     if (ident_char(static_cast<unsigned char>(s_[j]))) ++j;
                     else if (const std::size_t n = greek_letter(s_, j) + combining_mark(s_, j)) j += n;
                     else break;

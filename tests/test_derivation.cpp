@@ -187,6 +187,12 @@ TEST_CASE("parse: names with Greek letters, hats and tildes, as explain prints b
     CHECK(uni("σ(Z) + σ1 + μσ") == "σ(Z) + σ1 + μσ");
     CHECK(uni("2 μ1") == "2 μ1");
     CHECK(uni("dμ1ᵀ") == "dμ1ᵀ");
+    // √ takes the root of the factor after it, as written by hand: √var1 is √(var1), not a name.
+    CHECK(uni("√var1") == "√(var1)");
+    CHECK(uni("γ1 / √var1 + 1") == "γ1 / √(var1) + 1");
+    CHECK(uni("√(var1 + 1e-5)") == "√(var1 + 1e-05)");
+    CHECK_THROWS_WITH_AS(xg::parse_expression("√ + 1"), doctest::Contains("expected what √ takes the root of"),
+                         xg::ParseError);
     // A combining mark with no letter before it is not a name.
     CHECK_THROWS_AS(xg::parse_expression("\xCC\x82X"), xg::ParseError);
 }
@@ -493,7 +499,7 @@ TEST_CASE("check_derivation: the typical batch-norm mistakes, each found at dZ1 
         {"the − X̂ ⊙ Σ(dZ̃ ⊙ X̂) term dropped", "dZ1",
          "dZ1 = 1/m * γ1 / σ1 * (m * dZ̃1 - sum_columns(dZ̃1))"},
         {"σ without ε", "dZ1",
-         "dZ1 = 1/m * γ1 / sqrt(var1) * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))"},
+         "dZ1 = 1/m * γ1 / √var1 * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))"},
         {"the γ forgotten", "dZ1", "dZ1 = 1/m / σ1 * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))"},
         {"only the first term, as if μ and σ were constants", "dZ1", "dZ1 = γ1 / σ1 * dZ̃1"},
         {"dγ1 with Z1 for X̂1", "dγ1", "dγ1 = 1/m * sum_columns(dZ̃1 * Z1)"},
