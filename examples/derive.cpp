@@ -6,7 +6,7 @@
 //
 //   derive [NETWORK] [FILE] [--reveal] [--convention lecture|autodiff] [--check]
 //
-//   NETWORK       two_layer (default), deep_relu, rnn_cell or softmax
+//   NETWORK       two_layer (default), deep_relu, rnn_cell, softmax or batch_norm
 //   FILE          your equations, one per line (# starts a comment);
 //                 without FILE, or with -, they are read from standard input
 //   --reveal      print the engine's backward equations instead
@@ -15,6 +15,7 @@
 //   --check       exit with status 1 unless every equation agrees (for scripts)
 //
 // Exits with status 2 for a usage error or an equation that does not parse.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <xgrad/xgrad.hpp>
 
@@ -29,14 +32,26 @@
 
 namespace {
 
-const char* const usage = "usage: derive [two_layer|deep_relu|rnn_cell|softmax] [FILE|-] [--reveal] "
+const char* const usage = "usage: derive [two_layer|deep_relu|rnn_cell|softmax|batch_norm] [FILE|-] [--reveal] "
                           "[--convention lecture|autodiff] [--check]\n";
 
 std::string percent(double rel) {
     char buf[32];
     if (rel >= 10) std::snprintf(buf, sizeof buf, "%.0f times its size", rel);
-    else std::snprintf(buf, sizeof buf, "%.0f%%", rel * 100);
+    else if (rel >= 0.01) std::snprintf(buf, sizeof buf, "%.0f%%", rel * 100);
+    else std::snprintf(buf, sizeof buf, "%.2g%%", rel * 100);  // a small slip (an ε left out) is not 0%
     return buf;
+}
+
+/// Two values with as many digits as it takes to tell them apart (at most 17).
+std::pair<std::string, std::string> apart(double a, double b) {
+    char x[40], y[40];
+    for (int digits = 6; digits <= 17; ++digits) {
+        std::snprintf(x, sizeof x, "%.*g", digits, a);
+        std::snprintf(y, sizeof y, "%.*g", digits, b);
+        if (std::string(x) != y) break;
+    }
+    return {x, y};
 }
 
 bool is_network(const std::string& name) {
@@ -44,6 +59,29 @@ bool is_network(const std::string& name) {
         if (n.name == name) return true;
     }
     return false;
+}
+
+/// How many columns a name takes: its characters, less UTF-8 continuation
+/// bytes and combining marks (the tilde of Z̃1).
+std::size_t width(const std::string& s) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        const bool combining = (c == 0xCC && i + 1 < s.size()) || (c == 0xCD && i + 1 < s.size() &&
+                                                                 static_cast<unsigned char>(s[i + 1]) < 0xB0);
+        if ((c & 0xC0) != 0x80 && !combining) ++w;
+    }
+    return w;
+}
+
+/// The value of node `id` as a formula over named nodes: its op's formula with
+/// each unnamed op node it reads written out in turn (`top`: the node's own
+/// formula even when it is named).
+xg::sym::Expr formula(const xg::Graph<double>& g, std::uint32_t id, bool top) {
+    if (!top && (g.kind(id) != xg::NodeKind::op || !g.given_name(id).empty())) return xg::sym::var(g.name(id));
+    std::vector<xg::sym::Expr> inputs;
+    for (std::uint32_t in : g.inputs(id)) inputs.push_back(formula(g, in, false));
+    return xg::sym::substitute(g.op(id)->formula(), inputs);
 }
 
 /// "it lacks …" → "your dZ1 lacks …".
@@ -104,6 +142,18 @@ int main(int argc, char** argv) {
     f = f.substr(f.find('\n') + 1);            // the lines under "forward:"
     f = f.substr(0, f.find("backward:"));
     std::cout << f;
+    // The named nodes the loss does not read (y_hat = softmax(zy), batch statistics), which equations may read.
+    std::set<std::uint32_t> listed;
+    for (const xg::Equation& q : x.forward) listed.insert(q.node);
+    std::vector<std::pair<std::string, std::string>> extra;
+    std::size_t wide = 0;
+    for (std::uint32_t id = 0; id < shown.graph->size(); ++id) {
+        if (listed.count(id) || shown.graph->kind(id) != xg::NodeKind::op || shown.graph->given_name(id).empty()) continue;
+        extra.emplace_back(shown.graph->name(id), xg::sym::render(formula(*shown.graph, id, true), xg::sym::Names{}));
+        wide = std::max(wide, width(extra.back().first));
+    }
+    if (!extra.empty()) std::cout << "\nAlso named, for your equations:\n";
+    for (const auto& e : extra) std::cout << "  " << e.first << std::string(wide - width(e.first), ' ') << " = " << e.second << "\n";
     std::cout << "\nThe gradients to derive:";
     for (std::size_t k = 0; k < x.backward.size(); ++k) std::cout << (k ? ", " : " ") << x.backward[k].lhs;
     std::cout << "\n"
@@ -145,8 +195,12 @@ int main(int argc, char** argv) {
     }
 
     const xg::DerivationReport r = xg::check_derivation(net->build, eqs, options);
-    std::cout << "\nYour equations, each checked on " << r.probes.size()
-              << " networks of different sizes (one of them all 1 x 1, another with a single example):\n";
+    std::size_t fewest = r.probes.front().examples;
+    for (const xg::DerivationProbe& p : r.probes) fewest = std::min(fewest, p.examples);
+    std::cout << "\nYour equations, each checked on " << r.probes.size() << " networks of different sizes "
+              << (fewest == 1 ? "(one of them all 1 x 1, another with a single example):\n"
+                              : "(one of them with every layer of size 1, others with only " + std::to_string(fewest) +
+                                    " examples):\n");
     std::set<std::string> written;
     for (const xg::EquationCheck& c : r.checks) {
         written.insert(c.equation.lhs);
@@ -168,8 +222,9 @@ int main(int argc, char** argv) {
             case xg::Verdict::cannot_check: {
                 std::cout << "\n" << lhs << (&c == r.first_wrong() ? " is the first wrong step" : " is wrong too") << ". ";
                 if (c.verdict == xg::Verdict::differs) {
+                    const auto v = apart(c.yours, c.engine);
                     std::cout << "Its values are off by up to " << percent(c.max_rel_diff) << " (entry (" << c.row << ", "
-                              << c.col << "): yours " << c.yours << ", the true " << c.engine << ").\n";
+                              << c.col << "): yours " << v.first << ", the true " << v.second << ").\n";
                 } else {
                     std::cout << "I could not compare it: " << c.problem << ".\n";
                 }

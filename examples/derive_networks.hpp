@@ -6,8 +6,10 @@
 //   deep_relu   X → relu → relu → σ, binary cross-entropy (an L-layer net, L = 3)
 //   rnn_cell    a_next = tanh(Wax · x + Waa · a_prev + ba), y_hat = softmax(Wya · a_next + by)
 //   softmax     Z = W · X + b, A = softmax(Z), softmax cross-entropy
+//   batch_norm  Z1 = W1 · X → Z̃1 = batch_norm(Z1, γ1, β1) → relu → σ, binary cross-entropy
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -129,6 +131,43 @@ inline xg::DerivationNetwork softmax_regression(const xg::DerivationProbe& p) {
     return {std::move(g), J};
 }
 
+/// The two-layer network with batch normalisation in its hidden layer, in
+/// training mode (the batch's statistics): Z1 = W1 · X, Z̃1 = γ1 ⊙ X̂1 + β1
+/// with X̂1 = (Z1 − μ1) / σ1 over the examples, A1 = relu(Z̃1), Z2 = W2 · A1 + b2,
+/// A2 = σ(Z2), binary cross-entropy. Z1 has no bias: batch_norm subtracts
+/// each row's batch mean, so a b1 would cancel out (its gradient is 0) and
+/// β1 takes its place, as the course drops b1. The statistics the op keeps
+/// inside are also built as named nodes from Z1, for the equations only:
+/// μ1, var1 (the variance σ1²), σ1 = √(var1 + ε) and X̂1, named as the op's
+/// own equations name them. n_x = sizes[0], n_h = sizes[1]; a batch needs 2
+/// columns at least (one column has variance 0, and training refuses it), so
+/// a probe of one example is built with 2.
+inline xg::DerivationNetwork batch_norm(const xg::DerivationProbe& p) {
+    auto g = std::make_unique<xg::Graph<double>>();
+    Draw d(p.seed);
+    const double epsilon = 1e-5;
+    const std::size_t nx = size(p, 0), nh = size(p, 1), m = std::max<std::size_t>(p.examples, 2);
+    auto X = g->input(d.normal(nx, m), "X");
+    auto Y = g->input(d.labels01(1, m), "Y");
+    auto W1 = g->parameter(d.normal(nh, nx), "W1");
+    auto gamma = g->parameter(d.normal(nh, 1), "γ1");
+    auto beta = g->parameter(d.normal(nh, 1), "β1");
+    auto W2 = g->parameter(d.normal(1, nh), "W2");
+    auto b2 = g->parameter(d.normal(1, 1), "b2");
+    auto Z1 = matmul(W1, X).named("Z1");
+    auto N1 = xg::batch_norm(Z1, gamma, beta, epsilon, "1").named("Z̃1");
+    auto A1 = relu(N1).named("A1");
+    auto Z2 = (matmul(W2, A1) + b2).named("Z2");
+    auto A2 = sigmoid(Z2).named("A2");
+    auto J = binary_cross_entropy(A2, Y).named("J");
+    // For the equations: the batch statistics of Z1, as batch_norm computes them.
+    auto mu = mean(Z1, xg::Axis::over_cols).named("μ1");
+    auto var = mean(square(Z1 - mu), xg::Axis::over_cols).named("var1");
+    auto sigma = sqrt(var + epsilon).named("σ1");
+    ((Z1 - mu) / sigma).named("X̂1");
+    return {std::move(g), J};
+}
+
 /// The networks by name, with what the exercise says about each.
 struct Network {
     const char* name;
@@ -142,6 +181,8 @@ inline const std::vector<Network>& networks() {
         {"deep_relu", "an L-layer network (L = 3): two relu layers, sigmoid output, cross-entropy", deep_relu},
         {"rnn_cell", "one step of a recurrent network: tanh cell, softmax output, cross-entropy", rnn_cell},
         {"softmax", "softmax regression: one linear layer, softmax, cross-entropy", softmax_regression},
+        {"batch_norm", "a two-layer network with batch normalisation (training mode) before its relu hidden layer, "
+                       "sigmoid output, cross-entropy", batch_norm},
     };
     return all;
 }

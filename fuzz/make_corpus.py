@@ -592,6 +592,12 @@ def equation_seeds():
         "deep_rendering": "Z1 = 00*-------------------------------------------------2/-------------------------------"
                           "0000000*90 Z1@ W1 W1 lA@oMZs00000000W24407\n",
         "long_number": "dZ2 = A2 -44444444444444444444444^T\ndb2 = 1/m * 0.123456789 * sum_columns(dZ2)\n",
+        # Names with Greek letters and combining marks, as explain prints batch_norm's statistics.
+        "batch_norm": "dZ̃1 = dA1 * step(Z̃1)\ndγ1 = 1/m * Σ_columns(dZ̃1 ⊙ X̂1); dβ1 = 1/m * sum_columns(dZ̃1)\n"
+                      "dZ1 = (1/m) (γ1 / σ1) ⊙ (m dZ̃1 − Σ_columns dZ̃1 − X̂1 ⊙ Σ_columns(dZ̃1 ⊙ X̂1))\n"
+                      "σ1 = sqrt(var1 + 1e-5)\nμσ = σ(Z) + ΩΣ\ndZ = γ1 / √var1 ⊙ √√X̂1² + √(x)\n",
+        "combining_marks": "x = \u0302X + X\u0302\u0303\u0302 + \u03a3\u0303 + \u03b1\u0302\u0302\u0302 + \u03c9\u0303\u03c9\n"
+                           "d\u03c2 = \u0391\n",
     }
     return {name: text.encode("utf-8") for name, text in texts.items()}
 

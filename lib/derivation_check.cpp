@@ -281,6 +281,8 @@ DerivationReport check_derivation(const NetworkBuilder& build, const std::vector
         DerivationNetwork net = build(p);
         check_loss(net.graph.get(), net.loss, "check_derivation");
         snaps.push_back(detail::snapshot(*net.graph, net.loss, options.convention, p));
+        // The m the network was built with (a batch norm builds 2 columns when asked for 1).
+        snaps.back().probe.examples = std::size_t(snaps.back().m);
         if (snaps.size() == 1) {
             engine = detail::engine_text(*net.graph, net.loss, options.style);
             kinds = kinds_of(*net.graph);

@@ -43,8 +43,22 @@ inline const Spelled symbols[] = {
     {"\xC2\xB3", Tok::cube},                 // ³
     {"\xE2\x81\xBB\xC2\xB9", Tok::inverse},  // ⁻¹
 };
-// Names that begin with a Greek letter or a root sign: Σ_columns, σ, √.
-inline const char* const greek[] = {"\xCE\xA3", "\xCF\x83", "\xE2\x88\x9A"};
+/// Bytes of a Greek letter (Α … Ω, α … ω: 2 bytes) starting at `i`, else 0.
+/// Names may begin with one (Σ_columns, σ, γ1, μ1) and contain them (dγ1).
+inline std::size_t greek_letter(const std::string& s, std::size_t i) {
+    if (i + 1 >= s.size()) return 0;
+    const unsigned char a = static_cast<unsigned char>(s[i]), b = static_cast<unsigned char>(s[i + 1]);
+    const bool capital = a == 0xCE && b >= 0x91 && b <= 0xA9 && b != 0xA2;
+    const bool small = (a == 0xCE && b >= 0xB1 && b <= 0xBF) || (a == 0xCF && b >= 0x80 && b <= 0x89);
+    return capital || small ? 2 : 0;
+}
+/// Bytes of a combining hat or tilde (U+0302, U+0303) at `i`, else 0: a name
+/// carries them after a letter (X̂1, dZ̃1), as explain prints batch_norm's X̂.
+inline std::size_t combining_mark(const std::string& s, std::size_t i) {
+    if (i + 1 >= s.size() || static_cast<unsigned char>(s[i]) != 0xCC) return 0;
+    const unsigned char b = static_cast<unsigned char>(s[i + 1]);
+    return b == 0x82 || b == 0x83 ? 2 : 0;
+}
 
 /// The text as tokens; ParseError (column of the character) for anything else.
 class Lexer {
@@ -75,7 +89,12 @@ public:
             if (ident_start(c) || starts_greek(i)) {
                 std::size_t j = i + greek_len(i);
                 if (j == i) ++j;
-                while (j < s_.size() && ident_char(static_cast<unsigned char>(s_[j]))) ++j;
+                const bool root = greek_len(i) == 3;  // √ stands alone: √var1 is √(var1)
+                while (j < s_.size() && !root) {
+                    if (ident_char(static_cast<unsigned char>(s_[j]))) ++j;
+                    else if (const std::size_t n = greek_letter(s_, j) + combining_mark(s_, j)) j += n;
+                    else break;
+                }
                 t.kind = Tok::name;
                 t.text = s_.substr(i, j - i);
             } else if (digit(c) || (c == '.' && i + 1 < s_.size() && digit(static_cast<unsigned char>(s_[i + 1])))) {
@@ -148,12 +167,10 @@ private:
     std::size_t line_;
 
     bool starts_greek(std::size_t i) const { return greek_len(i) > 0; }
+    /// A name's first letter when it is not ASCII: a Greek letter, or the root sign √.
     std::size_t greek_len(std::size_t i) const {
-        for (const char* g : greek) {
-            const std::size_t n = std::char_traits<char>::length(g);
-            if (s_.compare(i, n, g) == 0) return n;
-        }
-        return 0;
+        if (const std::size_t n = greek_letter(s_, i)) return n;
+        return s_.compare(i, 3, "\xE2\x88\x9A") == 0 ? 3 : 0;
     }
     static bool single(unsigned char c, Tok& k) {
         switch (c) {

@@ -242,6 +242,11 @@ private:
             ++k_;
         }
         if (name == "m") return sym::m();
+        // √x, as a root is written by hand: the root of the factor after it.
+        if (name == "√" && peek().kind != Tok::lparen) {
+            if (!starts_operand(peek())) fail(peek(), "expected what √ takes the root of, found " + what(peek()));
+            return elementwise(name, power());
+        }
         // sum x, as explain writes a total in ASCII (sum(x) below).
         if (name == "sum" && peek().kind != Tok::lparen) {
             if (!starts_operand(peek())) fail(peek(), "expected what sum sums, found " + what(peek()));

@@ -112,14 +112,34 @@ TEST_CASE("parse: every equation explain prints reads back as itself, in Unicode
         p.sizes = {2, 3, 2, 2};
         const xg::DerivationNetwork n = net.build(p);
         const xg::Explanation x = xg::derive(n.loss);
+        std::string forward[2];  // Unicode, ASCII
         for (const auto* list : {&x.forward, &x.backward}) {
             for (const xg::Equation& q : *list) {
                 for (xg::sym::Style style : {xg::sym::Style::unicode, xg::sym::Style::ascii}) {
                     const std::string text = xg::sym::render(q.rhs, xg::sym::Names{}, style);
-                    INFO(net.name << ": " << q.lhs << " = " << text);
-                    CHECK(xg::sym::render(xg::parse_expression(text), xg::sym::Names{}, style) == text);
+                    INFO(std::string(net.name) << ": " << q.lhs << " = " << text);
+                    const std::string back = xg::sym::render(xg::parse_expression(text), xg::sym::Names{}, style);
+                    if (q.lhs == "Z̃1") {
+                        // batch_norm prints γ1 ⊙ (Z1 − μ1) / σ1 + β1 (the division a template of the op,
+                        // so that the product needs no parentheses); it reads back as the division of
+                        // the product, the same value (checked below), which prints with them.
+                        CHECK(back == (style == xg::sym::Style::unicode ? "(γ1 ⊙ (Z1 − μ1)) / σ1 + β1"
+                                                                        : "(γ1 * (Z1 - μ1)) / σ1 + β1"));
+                    } else {
+                        CHECK(back == text);
+                    }
+                    if (list == &x.forward && q.lhs != "J") {
+                        forward[style == xg::sym::Style::ascii] += q.lhs + " = " + text + "\n";
+                    }
                 }
             }
+        }
+        // Typed back, each forward line but the loss's is the value of its node.
+        for (const std::string& typed : forward) {
+            const xg::DerivationReport r = xg::check_derivation(net.build, xg::parse_equations(typed));
+            INFO(std::string(net.name) << "\n" << r.str());
+            CHECK(r.ok());
+            CHECK(r.checks.size() == x.forward.size() - 1);
         }
     }
 }
@@ -149,6 +169,32 @@ TEST_CASE("parse: the spellings of one formula") {
     CHECK(uni("m * dZ") == "m dZ");
     CHECK(uni("relu(Z) + step(Z) + exp(Z) + log(Z) + sqrt(Z) + abs(Z) + sign(Z) + softplus(Z) + softmax(Z)") ==
           "relu(Z) + step(Z) + exp(Z) + log(Z) + √(Z) + abs(Z) + sign(Z) + softplus(Z) + softmax(Z)");
+}
+
+TEST_CASE("parse: names with Greek letters, hats and tildes, as explain prints batch_norm's") {
+    const std::vector<xg::TypedEquation> eqs =
+        xg::parse_equations("dγ1 = 1/m * Σ_columns(dZ̃1 ⊙ X̂1)\n"
+                            "dβ1 = 1/m * sum_columns(dZ̃1)\n"
+                            "dZ1 = (1/m) (γ1 / σ1) ⊙ (m dZ̃1 − Σ_columns dZ̃1 − X̂1 ⊙ Σ_columns(dZ̃1 ⊙ X̂1))\n"
+                            "σ1 = sqrt(var1 + 1e-5)\n");
+    REQUIRE(eqs.size() == 4);
+    CHECK(eqs[0].lhs == "dγ1");
+    CHECK(eqs[1].lhs == "dβ1");
+    CHECK(eqs[3].lhs == "σ1");
+    CHECK(uni(eqs[0].rhs) == "(1 / m) Σ_columns(dZ̃1 ⊙ X̂1)");
+    CHECK(uni(eqs[2].rhs) == "(1 / m) (γ1 / σ1) ⊙ (m dZ̃1 − Σ_columns dZ̃1 − X̂1 ⊙ Σ_columns(dZ̃1 ⊙ X̂1))");
+    // σ alone before '(' is the sigmoid; σ1 and μσ are names; a Greek letter inside a name stays in it.
+    CHECK(uni("σ(Z) + σ1 + μσ") == "σ(Z) + σ1 + μσ");
+    CHECK(uni("2 μ1") == "2 μ1");
+    CHECK(uni("dμ1ᵀ") == "dμ1ᵀ");
+    // √ takes the root of the factor after it, as written by hand: √var1 is √(var1), not a name.
+    CHECK(uni("√var1") == "√(var1)");
+    CHECK(uni("γ1 / √var1 + 1") == "γ1 / √(var1) + 1");
+    CHECK(uni("√(var1 + 1e-5)") == "√(var1 + 1e-05)");
+    CHECK_THROWS_WITH_AS(xg::parse_expression("√ + 1"), doctest::Contains("expected what √ takes the root of"),
+                         xg::ParseError);
+    // A combining mark with no letter before it is not a name.
+    CHECK_THROWS_AS(xg::parse_expression("\xCC\x82X"), xg::ParseError);
 }
 
 TEST_CASE("parse: what the renderer writes for a negation inside a product reads back with its value") {
@@ -392,6 +438,93 @@ TEST_CASE("check_derivation: softmax with cross-entropy") {
                        {"sum over the wrong axis", "db", "db = 1/m * sum_rows(dZ)", Mistake::sum_axis, "Σ_rows dZ"},
                        {"the logits for the probabilities", "dZ", "dZ = Z - Y", Mistake::none, ""},
                    });
+}
+
+namespace {
+
+// The batch-norm network's backward pass (the lecture's convention): the
+// compact formula for dZ1, dγ1 and dβ1 with the 1/m of a parameter.
+const char* const batch_norm_right =
+    "dZ2 = A2 - Y\n"
+    "dW2 = 1/m * dZ2 . A1^T\n"
+    "db2 = 1/m * sum_columns(dZ2)\n"
+    "dA1 = W2^T . dZ2\n"
+    "dZ̃1 = dA1 * step(Z̃1)\n"
+    "dγ1 = 1/m * sum_columns(dZ̃1 * X̂1)\n"
+    "dβ1 = 1/m * sum_columns(dZ̃1)\n"
+    "dZ1 = 1/m * γ1 / σ1 * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))\n"
+    "dW1 = 1/m * dZ1 . X^T\n";
+
+}  // namespace
+
+TEST_CASE("check_derivation: batch normalisation, the compact backward and its statistics") {
+    const xg::DerivationReport r = xg::check_derivation(dn::batch_norm, xg::parse_equations(batch_norm_right));
+    INFO(r.str());
+    CHECK(r.ok());
+    REQUIRE(r.checks.size() == 9);
+    // In sweep order: dZ1 after dZ̃1, dγ1 and dβ1.
+    CHECK(r.checks.front().equation.lhs == "dZ2");
+    CHECK(r.checks.back().equation.lhs == "dW1");
+    CHECK(check_of(r, "dZ1").engine_equation.find("X̂1 ⊙ Σ_columns(dZ̃1 ⊙ X̂1)") != std::string::npos);
+    // A batch needs two columns: the probes of one example are built with two, and say so.
+    for (const xg::DerivationProbe& p : r.probes) CHECK(p.examples >= 2);
+    CHECK(r.probes[1].examples == 2);
+    CHECK(r.probes[1].sizes == std::vector<std::size_t>(4, 1));
+
+    // The statistics as named nodes equal batch_norm's own: the forward equations check against them.
+    const xg::DerivationReport f = xg::check_derivation(
+        dn::batch_norm, xg::parse_equations("μ1 = 1/m * sum_columns(Z1)\n"
+                                            "var1 = 1/m * sum_columns((Z1 - μ1)^2)\n"
+                                            "σ1 = sqrt(var1 + 1e-5)\n"
+                                            "X̂1 = (Z1 - μ1) / σ1\n"
+                                            "Z̃1 = γ1 * X̂1 + β1\n"));
+    INFO(f.str());
+    CHECK(f.ok());
+    CHECK(f.checks.size() == 5);
+    // σ1 is not the standard deviation alone: without ε it differs, by about ε / (2 var1).
+    const xg::DerivationReport s = xg::check_derivation(dn::batch_norm, xg::parse_equations("σ1 = sqrt(var1)\n"));
+    INFO(s.str());
+    CHECK(s.checks.front().verdict == Verdict::differs);
+    CHECK(s.checks.front().max_rel_diff > 1e-7);
+    CHECK(s.checks.front().max_rel_diff < 0.5);
+}
+
+TEST_CASE("check_derivation: the typical batch-norm mistakes, each found at dZ1 or where it is") {
+    struct Wrong {
+        const char* what;
+        const char* lhs;
+        const char* line;
+    };
+    const std::vector<Wrong> wrongs = {
+        {"the − X̂ ⊙ Σ(dZ̃ ⊙ X̂) term dropped", "dZ1",
+         "dZ1 = 1/m * γ1 / σ1 * (m * dZ̃1 - sum_columns(dZ̃1))"},
+        {"σ without ε", "dZ1",
+         "dZ1 = 1/m * γ1 / √var1 * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))"},
+        {"the γ forgotten", "dZ1", "dZ1 = 1/m / σ1 * (m * dZ̃1 - sum_columns(dZ̃1) - X̂1 * sum_columns(dZ̃1 * X̂1))"},
+        {"only the first term, as if μ and σ were constants", "dZ1", "dZ1 = γ1 / σ1 * dZ̃1"},
+        {"dγ1 with Z1 for X̂1", "dγ1", "dγ1 = 1/m * sum_columns(dZ̃1 * Z1)"},
+        {"relu's derivative forgotten", "dZ̃1", "dZ̃1 = dA1"},
+    };
+    for (const Wrong& w : wrongs) {
+        const xg::DerivationReport r =
+            xg::check_derivation(dn::batch_norm, xg::parse_equations(replaced(batch_norm_right, w.lhs, w.line)));
+        INFO(w.what << "\n" << r.str());
+        REQUIRE(r.first_wrong() != nullptr);
+        CHECK(r.first_wrong()->equation.lhs == w.lhs);
+        CHECK(r.first_wrong()->verdict == Verdict::differs);
+        CHECK(r.first_wrong()->max_rel_diff > 1e-6);
+        for (std::size_t k = 0; k < r.cause; ++k) CHECK(r.checks[k].verdict == Verdict::agrees);
+        for (std::size_t k = r.cause + 1; k < r.checks.size(); ++k) {
+            CHECK((r.checks[k].verdict == Verdict::agrees || r.checks[k].verdict == Verdict::follows));
+        }
+    }
+    // dW1 reads the wrong dZ1: it follows from it.
+    const xg::DerivationReport r = xg::check_derivation(
+        dn::batch_norm,
+        xg::parse_equations(replaced(batch_norm_right, "dZ1", "dZ1 = 1/m * γ1 / σ1 * (m * dZ̃1 - sum_columns(dZ̃1))")));
+    CHECK(check_of(r, "dW1").verdict == Verdict::follows);
+    CHECK(check_of(r, "dW1").reads_wrong == std::vector<std::string>{"dZ1"});
+    CHECK(check_of(r, "dγ1").verdict == Verdict::agrees);
 }
 
 TEST_CASE("check_derivation: an equation right only at one shape is caught by the probes") {

@@ -10,7 +10,8 @@
 //   std::cout << r;   // dZ2 agrees; dW2 agrees; or which is wrong and why
 //
 // Notation: names are the graph's named nodes (their values) and d<name>
-// (their gradients); m is the number of examples (columns); `^T`, `.T` and
+// (their gradients), spelt with letters (Greek too), digits, _ and a
+// combining hat or tilde (X̂1, dZ̃1); m is the number of examples (columns); `^T`, `.T` and
 // `ᵀ` transpose; `.`, `@` and `·` are the matrix product; `*` and `⊙` the
 // elementwise product (a number times a matrix too); + − / and parentheses;
 // powers `^2`, `²`; the elementwise functions tanh, sigmoid (σ), relu,
@@ -169,7 +170,8 @@ struct EquationCheck {
 struct DerivationReport {
     DerivationOptions options;
     std::vector<EquationCheck> checks;
-    /// The probes used (sizes and m of each).
+    /// The probes used: the sizes asked for, and the m each network was built
+    /// with (the columns of its data, which a builder may make more than asked).
     std::vector<DerivationProbe> probes;
     /// The index in `checks` of the first equation in sweep order that is
     /// wrong on its own (differs or cannot be checked), or checks.size().
