@@ -275,6 +275,21 @@ def seeds():
     p.backward(J)
     out["replay_shapes"] = p
 
+    # W·X fused into W·X + c (no buffer of its own), W given another shape,
+    # then a second reader of W·X: refused, never read out of bounds.
+    p = Program()
+    X = p.input(2, 5, seq(10))
+    W = p.parameter(3, 2, seq(6))
+    c = p.parameter(3, 1, [1, 2, 3])
+    WX = p.binary("matmul", W, X)
+    p.binary("add", WX, c)
+    p.set_parameter(0, 3, 4, seq(12))
+    p.unary("sigmoid", WX)
+    p.set_parameter(0, 3, 2, seq(6))
+    p.forward()
+    p.backward(p.loss("sum", p.unary("sigmoid", WX)))
+    out["fused_reader_after_reshape"] = p
+
     # Extremes: logits of ±1000 and ±1e6 through BCE and softmax CE, in both types.
     for float32 in (False, True):
         p = Program(float32, numerics=True)

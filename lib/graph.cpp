@@ -299,7 +299,18 @@ void Graph<T>::unfuse_value(std::uint32_t id) {
     Node& p = impl_->nodes[id];
     if (shape_of(p.value) != p.shape || p.materialised != impl_->forwards) {
         // Computed from its inputs as they are (all of them hold their own
-        // values: the producer of a pair consumes no fused value).
+        // values: the producer of a pair consumes no fused value) — which
+        // must still have the shapes p was built on: a leaf reshaped since
+        // (a Parameter given a matrix of another shape) would be read out of
+        // bounds.
+        for (const std::uint32_t j : p.inputs) {
+            const Node& a = impl_->nodes[j];
+            if (shape_of(value_ref(a)) != a.shape) {
+                throw GraphError(name(id) + " = " + p.op->name() + "(…): its input " + name(j) + " changed shape from [" +
+                                 to_string(a.shape) + "] to [" + to_string(shape_of(value_ref(a))) +
+                                 "]; call forward() before building new nodes on " + name(id));
+            }
+        }
         Matrix<T> v({p.shape.rows, p.shape.cols});
         const Recomputing keep_draws(impl_->recomputing);
         run_forward_into(id, view(v));

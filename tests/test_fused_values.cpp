@@ -120,6 +120,28 @@ TEST_CASE("a second reader built later gives W·X a buffer of its own") {
     }
 }
 
+TEST_CASE("a second reader of a fused W·X after W changed shape is refused, and nothing is built") {
+    std::mt19937_64 rng(10);
+    xg::Parameter<double> W(randn(4, 3, rng), "W");
+    xg::Graph<double> g;
+    auto X = g.input(randn(3, 6, rng), "X");
+    auto WX = matmul(g.parameter(W), X).named("WX");
+    auto Z = (WX + g.parameter(randn(4, 1, rng), "b")).named("Z");
+    g.forward();
+    const Matrix<double> z = Z.value(), old = W.value();
+    const std::size_t size = g.size();
+    W.value() = randn(4, 5, rng);  // W·X would now read 5 rows of X's 3
+    const std::string msg = message_of<xg::GraphError>([&] { sigmoid(WX); });
+    CHECK(contains(msg, "WX = matmul(…): its input W changed shape from [4x3] to [4x5]"));
+    CHECK(contains(msg, "call forward() before building new nodes on WX"));
+    CHECK(g.size() == size);
+    W.value() = old;
+    g.forward();
+    CHECK(same_bits(Z.value(), z));
+    auto S = sigmoid(WX);  // now it may
+    CHECK(S.value()(0, 0) == doctest::Approx(1 / (1 + std::exp(-WX.value()(0, 0)))));
+}
+
 TEST_CASE("a fused pair whose shapes part after a leaf changes shape is unfused") {
     // w·X is 1 × m; B broadcasts it to B's rows once B has more than one row.
     xg::Graph<double> g;
