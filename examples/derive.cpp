@@ -61,19 +61,6 @@ bool is_network(const std::string& name) {
     return false;
 }
 
-/// How many columns a name takes: its characters, less UTF-8 continuation
-/// bytes and combining marks (the tilde of Z̃1).
-std::size_t width(const std::string& s) {
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        const bool combining = (c == 0xCC && i + 1 < s.size()) || (c == 0xCD && i + 1 < s.size() &&
-                                                                 static_cast<unsigned char>(s[i + 1]) < 0xB0);
-        if ((c & 0xC0) != 0x80 && !combining) ++w;
-    }
-    return w;
-}
-
 /// The value of node `id` as a formula over named nodes: its op's formula with
 /// each unnamed op node it reads written out in turn (`top`: the node's own
 /// formula even when it is named).
@@ -150,10 +137,10 @@ int main(int argc, char** argv) {
     for (std::uint32_t id = 0; id < shown.graph->size(); ++id) {
         if (listed.count(id) || shown.graph->kind(id) != xg::NodeKind::op || shown.graph->given_name(id).empty()) continue;
         extra.emplace_back(shown.graph->name(id), xg::sym::render(formula(*shown.graph, id, true), xg::sym::Names{}));
-        wide = std::max(wide, width(extra.back().first));
+        wide = std::max(wide, xg::sym::text_width(extra.back().first));
     }
     if (!extra.empty()) std::cout << "\nAlso named, for your equations:\n";
-    for (const auto& e : extra) std::cout << "  " << e.first << std::string(wide - width(e.first), ' ') << " = " << e.second << "\n";
+    for (const auto& e : extra) std::cout << "  " << e.first << std::string(wide - xg::sym::text_width(e.first), ' ') << " = " << e.second << "\n";
     std::cout << "\nThe gradients to derive:";
     for (std::size_t k = 0; k < x.backward.size(); ++k) std::cout << (k ? ", " : " ") << x.backward[k].lhs;
     std::cout << "\n"

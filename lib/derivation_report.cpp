@@ -24,12 +24,7 @@ std::string fmt(const char* f, double v) {
     return buf;
 }
 
-/// Width of UTF-8 text in characters.
-std::size_t width(const std::string& s) {
-    std::size_t w = 0;
-    for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
-    return w;
-}
+std::size_t width(const std::string& s) { return sym::text_width(s); }
 
 }  // namespace
 

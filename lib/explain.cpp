@@ -216,12 +216,7 @@ XG_INSTANTIATE_FLOAT_DOUBLE(XG_DERIVE_GRAPH_INSTANTIATIONS)
 
 namespace {
 
-/// Width of UTF-8 text in characters (every character xgrad prints is one column wide).
-std::size_t width(const std::string& s) {
-    std::size_t w = 0;
-    for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
-    return w;
-}
+std::size_t width(const std::string& s) { return sym::text_width(s); }
 
 std::string pad(const std::string& s, std::size_t w) { return s + std::string(w > width(s) ? w - width(s) : 0, ' '); }
 

@@ -352,6 +352,19 @@ struct Renderer {
 
 }  // namespace
 
+std::size_t text_width(const std::string& text) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+        // U+0300–U+036F is 0xCC 0x80–0xBF or 0xCD 0x80–0xAF.
+        const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+        const bool combining = (c == 0xCC && (next & 0xC0) == 0x80) || (c == 0xCD && next >= 0x80 && next <= 0xAF);
+        if (!combining) ++w;
+    }
+    return w;
+}
+
 std::string render(const Expr& e, const Names& names, Style style) {
     if (!e) return "";
     return Renderer{names, style}.go(e);

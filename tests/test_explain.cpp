@@ -428,6 +428,30 @@ TEST_CASE("explain: the two-layer network prints the lecture's equations") {
     CHECK(xg::explain(net.J, {Style::unicode, false, true}) == two_layer_all);
 }
 
+TEST_CASE("explain: a name with a combining mark (Z̃1) takes its visible width in the aligned columns") {
+    CHECK(xg::sym::text_width("Z̃1") == 2);
+    CHECK(xg::sym::text_width("X̂1") == 2);
+    CHECK(xg::sym::text_width("dA1ᵀ") == 4);
+    CHECK(xg::sym::text_width("γ1 ⊙ Σ") == 6);
+    CHECK(xg::sym::text_width("") == 0);
+    CHECK(xg::sym::text_width("\xCC") == 1);  // a lone lead byte at the end still counts
+    G g;
+    auto X = g.input(Matrix<double>{{1.0, 2.0}, {3.0, -1.0}}, "X");
+    auto Zt = tanh(X).named("Z̃1");
+    auto A = sigmoid(Zt).named("A1");
+    auto J = sum(A).named("J");
+    // Every "=" of the forward block sits in the same column.
+    const std::string text = xg::explain(J);
+    std::istringstream lines(text.substr(0, text.find("backward:")));
+    std::set<std::size_t> columns;
+    for (std::string line; std::getline(lines, line);) {
+        const std::size_t eq = line.find(" = ");
+        if (eq != std::string::npos) columns.insert(xg::sym::text_width(line.substr(0, eq)));
+    }
+    CHECK(columns.size() == 1);
+    CHECK(text.find("  Z̃1 = tanh(X)") != std::string::npos);
+}
+
 TEST_CASE("explain: the printed two-layer equations compute the engine's gradients") {
     std::mt19937_64 rng(12);
     for (std::size_t m : {1, 5}) {

@@ -24,6 +24,8 @@ void formula_section() {
     std::printf("unicode: %s\n", render(tanh_grad, names).c_str());
     std::printf("ascii:   %s\n", render(tanh_grad, names, Style::ascii).c_str());
     std::printf("latex:   %s\n", render(tanh_grad, names, Style::latex).c_str());
+    // text_width counts terminal columns: a combining tilde takes none.
+    std::printf("text_width: %zu %zu %zu\n", text_width("dZ̃1"), text_width("A1ᵀ"), text_width("dA1"));
 
     // Every constructor, rendered with inputs named X and W.
     const Names xw{{"X", "W"}, "Y", "dY"};

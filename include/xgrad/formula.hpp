@@ -140,6 +140,11 @@ struct Names {
 /// that keep its meaning.
 std::string render(const Expr& e, const Names& names, Style style = Style::unicode);
 
+/// The columns that rendered UTF-8 text takes on a terminal: one per
+/// character, none for a combining mark (U+0300–U+036F: the hat of X̂1, the
+/// tilde of Z̃1), so that "Z̃1" is 2 wide. For aligning printed formulas.
+std::size_t text_width(const std::string& text);
+
 /// `e` with the incoming gradient replaced by the number 1 and simplified
 /// (1 ⊙ x → x, 1 · x → x): the form of a formula at the loss, where dJ = 1.
 Expr with_unit_grad(const Expr& e);
