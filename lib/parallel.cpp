@@ -1,7 +1,8 @@
 // xgrad's thread pool (include/xgrad/threads.hpp, lib/parallel.hpp): a few
 // workers that take the chunks of one job at a time from an atomic counter,
-// spin briefly after a job (ops come in quick succession) and then sleep, so
-// that OpenBLAS's threads find the cores free during a gemm.
+// spin briefly after a job (ops come in quick succession), yielding the core
+// on every turn, and then sleep, so that OpenBLAS's threads find the cores
+// free during a gemm.
 #include <pthread.h>
 #include <sched.h>
 
@@ -158,10 +159,14 @@ private:
     void worker(std::uint32_t seen) {
         for (;;) {
             // Spin for a short while (the next op's job comes soon), then sleep.
+            // The spin yields the core on each turn rather than pausing on it:
+            // between two elementwise jobs there is often a gemm, whose
+            // OpenBLAS threads need every core (pausing here cost the LSTM
+            // step 15% and the M step 5–10% on 2 cores; docs/performance.md).
             const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
             for (unsigned spin = 0; generation_.load(std::memory_order_acquire) == seen; ++spin) {
                 if (stop_.load(std::memory_order_relaxed)) return;
-                XG_PAUSE();
+                std::this_thread::yield();
                 if ((spin & 63) == 63 && std::chrono::steady_clock::now() > until) break;
             }
             Job job;
