@@ -24,8 +24,6 @@ std::string fmt(const char* f, double v) {
     return buf;
 }
 
-std::size_t width(const std::string& s) { return sym::text_width(s); }
-
 }  // namespace
 
 bool DerivationReport::ok() const {
@@ -36,7 +34,7 @@ const EquationCheck* DerivationReport::first_wrong() const { return cause < chec
 
 std::string DerivationReport::str() const {
     std::size_t w = 0;
-    for (const EquationCheck& c : checks) w = std::max(w, width(c.equation.text));
+    for (const EquationCheck& c : checks) w = std::max(w, sym::text_width(c.equation.text));
     std::size_t right = 0;
     for (const EquationCheck& c : checks) right += c.verdict == Verdict::agrees;
     std::string s = std::to_string(right) + " of " + std::to_string(checks.size()) + " equations agree with the reverse sweep (" +
@@ -45,7 +43,7 @@ std::string DerivationReport::str() const {
                     "; " + std::to_string(probes.size()) + " probes)\n";
     for (std::size_t k = 0; k < checks.size(); ++k) {
         const EquationCheck& c = checks[k];
-        s += "  " + c.equation.text + std::string(w - width(c.equation.text) + 3, ' ');
+        s += "  " + c.equation.text + std::string(w - sym::text_width(c.equation.text) + 3, ' ');
         switch (c.verdict) {
             case Verdict::agrees: s += "agrees"; break;
             case Verdict::differs: s += "DIFFERS"; break;

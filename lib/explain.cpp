@@ -216,9 +216,10 @@ XG_INSTANTIATE_FLOAT_DOUBLE(XG_DERIVE_GRAPH_INSTANTIATIONS)
 
 namespace {
 
-std::size_t width(const std::string& s) { return sym::text_width(s); }
-
-std::string pad(const std::string& s, std::size_t w) { return s + std::string(w > width(s) ? w - width(s) : 0, ' '); }
+std::string pad(const std::string& s, std::size_t w) {
+    const std::size_t have = sym::text_width(s);
+    return s + std::string(w > have ? w - have : 0, ' ');
+}
 
 std::string shape_text(Shape s, sym::Style style) {
     const std::string r = std::to_string(s.rows), c = std::to_string(s.cols);
@@ -254,11 +255,12 @@ void section(std::ostringstream& out, const char* title, const std::vector<Equat
     for (const Equation& q : eqs) {
         lhs.push_back(sym::render(sym::var(q.lhs), none, style));
         rhs.push_back(sym::render(q.rhs, none, style));
-        wl = std::max(wl, width(lhs.back()));
+        wl = std::max(wl, sym::text_width(lhs.back()));
         // The shapes column lines up after the right-hand sides, but not after
         // a very long one (the sum of thousands of contributions): padding
         // every line to its width would make the text quadratic in size.
-        if (width(rhs.back()) <= max_padded_width) wr = std::max(wr, width(rhs.back()));
+        const std::size_t r = sym::text_width(rhs.back());
+        if (r <= max_padded_width) wr = std::max(wr, r);
     }
     if (style == sym::Style::latex) {
         out << "% " << title << "\n";
@@ -295,7 +297,7 @@ std::string render(const Explanation& d, sym::Style style, bool shapes) {
     std::ostringstream out;
     if (shapes) {
         std::size_t w = 0;
-        for (const Leaf& l : d.leaves) w = std::max(w, width(l.name));
+        for (const Leaf& l : d.leaves) w = std::max(w, sym::text_width(l.name));
         if (style == sym::Style::latex) {
             out << "% leaves:";
             for (const Leaf& l : d.leaves) {
