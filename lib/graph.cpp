@@ -2,6 +2,7 @@
 // (Replay, shapes and versions: graph_forward.cpp; the plan and the reverse
 // sweep: graph_backward.cpp.)
 #include <algorithm>
+#include <cmath>
 
 #include "graph_impl.hpp"
 #include "instantiate.hpp"
@@ -14,6 +15,7 @@ template <class T>
 Parameter<T>::Parameter(Matrix<T> value, std::string name) : d_(std::make_shared<Data>()) {
     d_->value = std::move(value);
     d_->grad = xt::zeros<T>(d_->value.shape());
+    d_->grad_columns.set_all_zero();
     d_->name = std::move(name);
 }
 
@@ -21,6 +23,13 @@ template <class T>
 void Parameter<T>::zero_grad() {
     ensure_shape(d_->grad, shape());
     std::fill(d_->grad.begin(), d_->grad.end(), T(0));
+    d_->grad_columns.set_all_zero();
+}
+
+template <class T>
+void Parameter<T>::scale_grad(T s) {
+    for (T& v : d_->grad) v *= s;
+    if (!std::isfinite(s)) d_->grad_columns.forget();  // 0 · ±Inf is NaN
 }
 
 // ---- Graph internals --------------------------------------------------------

@@ -165,6 +165,7 @@ void Graph<T>::prepare_gradients(const BackwardPlan& plan, GradMode mode) {
                 a.reshape_grad(a.shape);
             }
             std::fill(g.begin(), g.end(), T(0));
+            if (a.kind == NodeKind::parameter) a.param.d_->grad_columns.set_all_zero();
         }
     }
     for (std::uint32_t id = 0; id < plan.reach.size(); ++id) {
@@ -176,6 +177,7 @@ void Graph<T>::prepare_gradients(const BackwardPlan& plan, GradMode mode) {
     const bool acc = L.kind == NodeKind::parameter && mode == GradMode::accumulate;
     ensure_shape(g, Shape{1, 1});
     g(0, 0) = acc ? g(0, 0) + T(1) : T(1);
+    if (L.kind == NodeKind::parameter) L.param.d_->grad_columns.forget();
     L.grad_epoch = im.epoch;
 }
 
@@ -199,7 +201,10 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
         // Adding to a parameter's gradient in GradMode::accumulate: every
         // write adds, and nothing is zeroed.
         const bool keep = a.kind == NodeKind::parameter && mode == GradMode::accumulate;
-        if (edge.write == GradWrite::zero_then_accumulate && !keep) std::fill(target.begin(), target.end(), T(0));
+        if (edge.write == GradWrite::zero_then_accumulate && !keep) {
+            std::fill(target.begin(), target.end(), T(0));
+            if (a.kind == NodeKind::parameter) a.param.d_->grad_columns.set_all_zero();
+        }
         const bool acc = keep || edge.write != GradWrite::overwrite;
         im.need[edge.slot] = 1;
         if (edge.broadcast) {
@@ -209,7 +214,14 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
             im.bsink[edge.slot] = 1;
             im.bacc[edge.slot] = acc ? 1 : 0;
         } else {
-            im.sinks[edge.slot] = GradSink<T>{view(target), acc};
+            im.sinks[edge.slot] = GradSink<T>{view(target), acc, nullptr};
+            if (a.kind == NodeKind::parameter) im.sinks[edge.slot].columns = &a.param.d_->grad_columns;
+        }
+        // Which columns of a parameter's gradient may be non-zero: kept by an
+        // op that says so (for its own writes), unknown after any other write
+        // (forgotten before it, in case the op throws part-way).
+        if (a.kind == NodeKind::parameter && (edge.broadcast || !n.op->keeps_grad_columns())) {
+            a.param.d_->grad_columns.forget();
         }
     }
     BackwardContext<T> c;
@@ -229,6 +241,10 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
         if (!im.bsink[j] || im.pass[j] || !im.sinks[j].view.data) continue;
         detail::unbroadcast_into<T>(view(n.bscratch[j]), view(grad_ref(im.nodes[edges[e].input])), im.bacc[j] != 0,
                                     T(1));
+    }
+    for (std::uint32_t e = 0; e < v.edge_count; ++e) {  // a pass-through is the engine's write
+        Node& a = im.nodes[edges[e].input];
+        if (a.kind == NodeKind::parameter && im.pass[edges[e].slot]) a.param.d_->grad_columns.forget();
     }
     if (im.check_numerics) {
         for (std::uint32_t e = 0; e < v.edge_count; ++e) check_finite_grad(v.node, edges[e].input);
@@ -252,7 +268,7 @@ void Graph<T>::do_pass_through(std::uint32_t id, std::size_t j, T s) {
 template <class T>
 void Graph<T>::prepare_sink(std::uint32_t id, std::size_t j) {
     Node& n = impl_->nodes[id];
-    impl_->sinks[j] = GradSink<T>{view(n.reshape_bscratch(j, n.shape)), false};
+    impl_->sinks[j] = GradSink<T>{view(n.reshape_bscratch(j, n.shape)), false, nullptr};
 }
 
 template <class T>

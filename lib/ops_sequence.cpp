@@ -232,17 +232,38 @@ public:
         }
     }
 
+    // Overwriting E's gradient clears only the columns the last sweep wrote
+    // when the parameter knows them (GradColumns), so a step costs O(d·m)
+    // however large V is; otherwise (an op node's gradient, or after outside
+    // write access) the whole d × V buffer once.
+    bool keeps_grad_columns() const override { return true; }
+
     void backward(BackwardContext<T>& c) const override {
         if (!c.needs_grad(0)) return;
         const GradSink<T>& s = c.grad(0);
         const ConstView<T> ids = c.in(1), g = c.dout();
         const MutView<T> d = s.view;
-        if (!s.accumulate) std::fill(d.data, d.data + d.size(), T(0));
         const std::size_t V = d.cols, m = ids.cols;
+        GradColumns* known = s.columns;
+        const bool clear_listed = !s.accumulate && known && known->known;
+        if (!s.accumulate && !clear_listed) std::fill(d.data, d.data + d.size(), T(0));
+        const std::vector<std::size_t>* listed = clear_listed ? &known->columns : nullptr;
         for (std::size_t r = 0; r < d.rows; ++r) {
             T* dst = d.data + r * V;
             const T* src = g.data + r * m;
+            if (listed) {  // row by row: the row's lines are still in cache for the scatter
+                for (const std::size_t col : *listed) dst[col] = T(0);
+            }
             for (std::size_t j = 0; j < m; ++j) dst[std::size_t(ids[j])] += src[j];
+        }
+        if (!s.accumulate && known) known->set_all_zero();
+        if (known && known->known) {
+            // Past V entries the list costs more than clearing everything.
+            if (known->columns.size() + m > V) {
+                known->forget();
+            } else {
+                for (std::size_t j = 0; j < m; ++j) known->columns.push_back(std::size_t(ids[j]));
+            }
         }
     }
 

@@ -189,7 +189,7 @@ void Optimizer<T>::step(double grad_scale) {
                 for (std::size_t k = b; k < e; ++k) w[k] *= shrink;
             });
         }
-        update(p.value().data(), p.grad().data(), slot_ptrs_.data(), p.value().size(), T(alpha), T(grad_scale), t);
+        update(p.value().data(), std::as_const(p).grad().data(), slot_ptrs_.data(), p.value().size(), T(alpha), T(grad_scale), t);
     }
     steps_ = t;
 }

@@ -299,9 +299,7 @@ double clip_grad_norm(const std::vector<Parameter<T>>& parameters, double max_no
     const double norm = std::sqrt(sum);
     if (norm > max_norm && std::isfinite(norm)) {
         const T scale = T(max_norm / (norm + 1e-6));
-        for (Parameter<T> p : parameters) {
-            for (T& v : p.grad()) v *= scale;
-        }
+        for (Parameter<T> p : parameters) p.scale_grad(scale);
     }
     return norm;
 }

@@ -5,6 +5,10 @@
 // nothing.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
+#include <utility>
+
 #include "alloc_count.hpp"
 #include "helpers.hpp"
 
@@ -35,6 +39,134 @@ TEST_CASE("embedding: a repeated token id adds its columns' gradients") {
     // A second sweep overwrites (the scatter starts from zeros, not from the last sweep's sums).
     g.backward(sum(Y * g.input(R, "R2")));
     CHECK(E.grad() == dE);
+}
+
+namespace {
+// dE of Σ (E[:, ids] ⊙ R): R's columns added onto E's, in id order.
+M scattered(std::size_t V, const M& ids, const M& R) {
+    M d = xt::zeros<double>({R.shape()[0], V});
+    for (std::size_t i = 0; i < R.shape()[0]; ++i)
+        for (std::size_t j = 0; j < R.shape()[1]; ++j) d(i, std::size_t(ids(0, j))) += R(i, j);
+    return d;
+}
+
+M random_ids(std::size_t m, std::size_t V, std::mt19937_64& rng) {
+    M ids({1, m});
+    for (std::size_t j = 0; j < m; ++j) ids(0, j) = double(rng() % V);
+    return ids;
+}
+
+std::vector<std::size_t> sorted_columns(const xg::GradColumns& c) {
+    std::vector<std::size_t> v = c.columns;
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+std::vector<std::size_t> distinct_ids(std::initializer_list<M> lists) {
+    std::vector<std::size_t> v;
+    for (const M& ids : lists)
+        for (double id : ids) v.push_back(std::size_t(id));
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+}  // namespace
+
+TEST_CASE("embedding: an overwriting sweep clears only the columns written before, and every gradient stays exact") {
+    std::mt19937_64 rng(11);
+    const std::size_t d = 3, V = 40, m = 5;
+    xg::Parameter<double> P(randn(d, V, rng), "E");
+    CHECK(P.grad_columns().known);  // a new parameter's gradient is all zeros
+    CHECK(P.grad_columns().columns.empty());
+    const M& dE = std::as_const(P).grad();  // reading: no write access
+
+    // g1: one lookup. g2: two lookups of the same E. g3: E also read densely.
+    xg::Graph<double> g1, g2, g3;
+    auto ids1 = g1.input(random_ids(m, V, rng), "ids");
+    auto R1 = g1.input(randn(d, m, rng), "R");
+    auto J1 = sum(embedding(g1.parameter(P), ids1) * R1);
+    auto ids2a = g2.input(random_ids(m, V, rng), "a"), ids2b = g2.input(random_ids(m, V, rng), "b");
+    auto R2a = g2.input(randn(d, m, rng)), R2b = g2.input(randn(d, m, rng));
+    auto E2 = g2.parameter(P);
+    auto J2 = sum(embedding(E2, ids2a) * R2a) + sum(embedding(E2, ids2b) * R2b);
+    auto ids3 = g3.input(random_ids(m, V, rng), "ids");
+    auto S3 = g3.input(randn(d, V, rng)), R3 = g3.input(randn(d, m, rng));
+    auto E3 = g3.parameter(P);
+    auto J3 = sum(E3 * S3) + sum(embedding(E3, ids3) * R3);
+
+    SUBCASE("the known columns after each kind of sweep") {
+        g1.backward(J1);
+        CHECK(P.grad_columns().known);
+        CHECK(sorted_columns(P.grad_columns()) == distinct_ids({ids1.value()}));
+        g2.backward(J2);
+        CHECK(P.grad_columns().known);
+        CHECK(sorted_columns(P.grad_columns()) == distinct_ids({ids2a.value(), ids2b.value()}));
+        g3.backward(J3);  // a dense contribution: unknown
+        CHECK(!P.grad_columns().known);
+        g1.backward(J1);  // the whole buffer cleared once, then known again
+        CHECK(P.grad_columns().known);
+        CHECK(rel_err(dE, scattered(V, ids1.value(), R1.value())) == 0.0);
+        CHECK(P.grad_columns().known);
+        // Scaling and an optimiser step keep it; write access forgets it.
+        P.grad();
+        CHECK(!P.grad_columns().known);
+        g1.backward(J1);
+        xg::clip_grad_norm(std::vector<xg::Parameter<double>>{P}, 1e-3);
+        CHECK(P.grad_columns().known);
+        xg::Adam<double> adam({P}, 0.01);
+        adam.step();
+        CHECK(P.grad_columns().known);
+        P.scale_grad(std::numeric_limits<double>::infinity());  // 0 · Inf is NaN: unknown
+        CHECK(!P.grad_columns().known);
+        P.zero_grad();
+        CHECK(P.grad_columns().known);
+        CHECK(P.grad_columns().columns.empty());
+    }
+
+    SUBCASE("random sweeps, writes and modes: the gradient is the dense one every time") {
+        M want = xt::zeros<double>({d, V});
+        for (int step = 0; step < 300; ++step) {
+            const unsigned action = unsigned(rng() % 10);
+            const xg::GradMode mode = rng() % 4 == 0 ? xg::GradMode::accumulate : xg::GradMode::overwrite;
+            M add;
+            if (action <= 3) {
+                g1.set_value(ids1, random_ids(m, V, rng));
+                g1.forward();
+                g1.backward(J1, mode);
+                add = scattered(V, ids1.value(), R1.value());
+            } else if (action <= 6) {
+                g2.set_value(ids2a, random_ids(m, V, rng));
+                g2.set_value(ids2b, random_ids(m, V, rng));
+                g2.forward();
+                g2.backward(J2, mode);
+                add = scattered(V, ids2a.value(), R2a.value()) + scattered(V, ids2b.value(), R2b.value());
+            } else if (action == 7) {
+                g3.set_value(ids3, random_ids(m, V, rng));
+                g3.forward();
+                g3.backward(J3, mode);
+                add = S3.value() + scattered(V, ids3.value(), R3.value());
+            } else if (action == 8) {
+                // Outside write access: a value planted in a column no sweep wrote.
+                P.grad()(rng() % d, rng() % V) += 1.0;
+                want = dE;
+                continue;
+            } else {
+                P.scale_grad(0.5);
+                want *= 0.5;
+                continue;
+            }
+            if (mode == xg::GradMode::accumulate) {
+                want += add;
+            } else {
+                want = add;
+            }
+            CAPTURE(step);
+            CAPTURE(action);
+            REQUIRE(rel_err(dE, want) <= 1e-14);
+            want = dE;  // the next comparison starts from the computed sums
+        }
+    }
 }
 
 TEST_CASE("the adjoints of slices, joins and embeddings add into a gradient other consumers write too") {

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <xgrad/xgrad.hpp>
 
@@ -39,6 +40,19 @@ void parameter_section() {
 
     xg::Parameter<double> none;  // an empty handle
     std::printf("empty handle: %s\n", none ? "storage" : "no storage");
+
+    // Which columns of a gradient may be non-zero: an embedding's sweep lists
+    // the columns it wrote, and the next sweep clears only those.
+    xg::Parameter<double> E(xg::Matrix<double>{{1, 2, 3, 4}, {5, 6, 7, 8}}, "E");
+    xg::Graph<double> h;
+    h.backward(sum(embedding(h.parameter(E), h.input(xg::Matrix<double>{{3, 1, 3}}, "ids"))));
+    std::printf("columns known: %s, written:", E.grad_columns().known ? "yes" : "no");
+    for (std::size_t c : E.grad_columns().columns) std::printf(" %zu", c);
+    std::printf("\n");
+    E.scale_grad(0.5);  // as clip_grad_norm does: zeros stay zeros, the list stays
+    docs::print("dE / 2", std::as_const(E).grad());
+    E.grad()(0, 0) = 1.0;  // write access: the list is forgotten
+    std::printf("after write access, columns known: %s\n", E.grad_columns().known ? "yes" : "no");
 }
 
 void var_section() {

@@ -64,7 +64,22 @@ public:
     std::uint64_t version() const { return d_->version; }
     /// ∂loss/∂parameter from the last backward() (added to in GradMode::accumulate); the value's shape.
     const Matrix<T>& grad() const { return d_->grad; }
-    Matrix<T>& grad() { return d_->grad; }
+    /// Writable gradient. Every call counts as a write: the graph forgets
+    /// which columns of the gradient the last sweep wrote, so the next sweep
+    /// of an op that writes only a few (embedding) clears the whole buffer
+    /// once. Read through a const reference (`std::as_const(p).grad()`) to
+    /// look without writing, and scale with scale_grad().
+    Matrix<T>& grad() {
+        d_->grad_columns.forget();
+        return d_->grad;
+    }
+    /// Multiply the gradient by `s` (gradient clipping). For a finite `s`
+    /// zeros stay zeros, so this does not count as a write (see grad()).
+    void scale_grad(T s);
+    /// Which columns of the gradient may be non-zero, when known: kept by the
+    /// sweeps of ops that write only a few columns (embedding), so that the
+    /// next sweep clears only those; unknown after any other write.
+    const GradColumns& grad_columns() const { return d_->grad_columns; }
     /// The name given at construction (its leaves' default name, its checkpoint file name).
     const std::string& name() const { return d_->name; }
     Shape shape() const { return shape_of(d_->value); }
@@ -84,6 +99,7 @@ private:
         Matrix<T> grad;
         std::string name;
         std::uint64_t version = 0;
+        GradColumns grad_columns;  // which of grad's columns may be non-zero
     };
     std::shared_ptr<Data> d_;
 };

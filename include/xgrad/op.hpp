@@ -52,13 +52,37 @@ private:
     std::vector<std::string> names_;
 };
 
+/// What is known about the zeros of a parameter's gradient buffer: when
+/// `known`, every entry outside the listed columns is zero (a column may be
+/// listed more than once). An op that writes only a few columns of a large
+/// gradient (embedding: the columns of the looked-up tokens) reads it to clear
+/// only what the last sweep wrote, instead of the whole buffer. Write access
+/// to the gradient from outside (Parameter::grad() on a non-const handle), or
+/// a write by an op that does not keep the list, makes it unknown.
+struct GradColumns {
+    bool known = false;
+    std::vector<std::size_t> columns;
+
+    /// Every entry is zero.
+    void set_all_zero() {
+        known = true;
+        columns.clear();  // keeps the capacity: no allocation in a replayed step
+    }
+    void forget() {
+        known = false;
+        columns.clear();
+    }
+};
+
 /// Where an op writes the gradient for one input. `accumulate` says whether
 /// the buffer already holds a contribution (add to it) or not (overwrite it);
-/// `store` applies that choice for an elementwise formula.
+/// `store` applies that choice for an elementwise formula. `columns` is set
+/// only for a parameter's own gradient buffer (see Op::keeps_grad_columns).
 template <class T>
 struct GradSink {
     MutView<T> view;
     bool accumulate = false;
+    GradColumns* columns = nullptr;
 
     /// view[k] = f(k), or view[k] += f(k) when accumulating.
     template <class F>
@@ -217,6 +241,14 @@ public:
     /// consumer's buffer (forward_in_place). The default is true, which is
     /// always safe.
     virtual bool backward_reads_output() const { return true; }
+    /// True only when backward(), for every sink whose `columns` is set (a
+    /// parameter's gradient), leaves `*columns` true to the buffer: known
+    /// only if every entry outside the listed columns is zero (overwriting:
+    /// clear the listed columns, or the whole buffer when unknown, write, and
+    /// list what was written; accumulating: append what was added to). The
+    /// engine otherwise marks the list unknown after the op's backward. The
+    /// default is false, which is always safe.
+    virtual bool keeps_grad_columns() const { return false; }
 };
 
 }  // namespace xg

@@ -504,8 +504,10 @@ Var<T> concat_columns(Var<T> a, Var<T> b);
 /// column per token of a vocabulary of V), ids a 1 × m row of token indices
 /// (integers 0 … V − 1, as class indices are given), Y is d × m, column j the
 /// column ids_j of E. dE = dY · onehot(ids)ᵀ, computed as a scatter-add of
-/// dY's columns onto E's (a repeated id adds up) in O(d·m) — plus clearing
-/// E's d × V gradient when this is its first contribution. The ids get no
+/// dY's columns onto E's (a repeated id adds up) in O(d·m); when the sweep
+/// overwrites E's gradient it clears only the columns the last sweep wrote
+/// (Parameter::grad_columns), or all d × V entries once after any other
+/// write to that gradient. The ids get no
 /// gradient. ShapeError unless ids is one row; ValueError naming the position
 /// and the value of an id that is not an integer in [0, V), or NaN (checked on
 /// every forward, so set_value(ids, …) with a bad id fails at the next forward()).
