@@ -393,7 +393,10 @@ const Matrix<T>& Graph<T>::grad(std::uint32_t id) const {
         throw GraphError("grad(" + name(id) + "): the last backward() did not reach " + name(id) +
                          " (it needs no gradient, or backward() has not run)");
     }
-    return const_cast<Graph*>(this)->grad_ref(const_cast<Node&>(node(id)));
+    Graph& self = *const_cast<Graph*>(this);
+    Node& n = self.node(id);
+    if (n.partial) self.complete_grad(id);  // the rows the sweep did not need
+    return self.grad_ref(n);
 }
 
 template <class T>

@@ -101,6 +101,40 @@ void Graph<T>::make_plan(std::uint32_t loss) const {
             p.grad_owner[e.input] = p.grad_owner[e.consumer];
         }
     }
+
+    // Gradients computed in part: an op node whose gradient has one writer,
+    // which can write some rows only (matmul's dB), while the node's own
+    // backward reads only some rows (concat_rows, when some of its parts take
+    // no gradient): the writer writes just those. Not when another node's
+    // gradient lives in this node's buffer (that one would need every row).
+    std::vector<char>& owns_other = im.plan_written;  // reused: one flag per node
+    owns_other.assign(n, 0);
+    for (std::uint32_t id = 0; id < n; ++id) {
+        if (p.grad_owner[id] != id) owns_other[p.grad_owner[id]] = 1;
+    }
+    std::vector<Shape>& shapes = im.plan_shapes;  // kept: a plan remade for new shapes allocates nothing
+    std::vector<char>& needs = im.plan_needs;
+    p.partial_rows.clear();
+    for (std::uint32_t k = 0; k < p.edges.size(); ++k) {
+        PlanEdge& e = p.edges[k];
+        const Node& a = nodes[e.input];
+        if (a.kind != NodeKind::op || e.write != GradWrite::overwrite || e.broadcast || e.input == loss ||
+            p.contribution_count(e.input) != 1 || p.grad_owner[e.input] != e.input || owns_other[e.input] ||
+            !nodes[e.consumer].op->writes_grad_rows(e.slot)) {
+            continue;
+        }
+        shapes.clear();
+        needs.clear();
+        for (std::size_t j = 0; j < a.inputs.size(); ++j) {
+            shapes.push_back(nodes[a.inputs[j]].shape);
+            needs.push_back(a.op->differentiable(j) && p.reach[a.inputs[j]] ? 1 : 0);
+        }
+        const std::pair<std::size_t, std::size_t> r = a.op->dout_rows_read(a.shape, shapes, needs);
+        const std::size_t end = std::min(r.second, a.shape.rows), begin = std::min(r.first, end);
+        if (begin == 0 && end == a.shape.rows) continue;
+        e.some_rows = true;
+        p.partial_rows.push_back(BackwardPlan::PartialRows{k, begin, end});
+    }
     im.plan_valid = true;
 }
 
@@ -168,6 +202,9 @@ void Graph<T>::prepare_gradients(const BackwardPlan& plan, GradMode mode) {
             if (a.kind == NodeKind::parameter) a.param.d_->grad_columns.set_all_zero();
         }
     }
+    for (const typename Impl::PartialGrad& r : im.partials) im.nodes[r.node].partial = false;
+    im.partials.clear();  // both keep their capacity
+    im.partial_versions.clear();
     for (std::uint32_t id = 0; id < plan.reach.size(); ++id) {
         if (plan.reach[id]) im.nodes[id].grad_epoch = im.epoch;
     }
@@ -214,8 +251,22 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
             im.bsink[edge.slot] = 1;
             im.bacc[edge.slot] = acc ? 1 : 0;
         } else {
-            im.sinks[edge.slot] = GradSink<T>{view(target), acc, nullptr};
-            if (a.kind == NodeKind::parameter) im.sinks[edge.slot].columns = &a.param.d_->grad_columns;
+            GradSink<T>& sink = im.sinks[edge.slot];
+            sink = GradSink<T>{view(target), acc, nullptr};
+            if (a.kind == NodeKind::parameter) sink.columns = &a.param.d_->grad_columns;
+            if (edge.some_rows) {
+                const std::pair<std::size_t, std::size_t> rows = plan.rows_written(v.first_edge + e);
+                sink.rows_begin = rows.first;
+                sink.rows_end = rows.second;
+                // What Graph::grad needs to write the other rows on request.
+                a.partial = true;
+                im.partials.push_back(typename Impl::PartialGrad{edge.input, v.node, edge.slot, rows.first, rows.second,
+                                                                 im.forwards, im.partial_versions.size()});
+                for (const std::uint32_t in : n.inputs) {
+                    const Node& l = im.nodes[in];
+                    if (l.kind != NodeKind::op) im.partial_versions.push_back(leaf_version(l));
+                }
+            }
         }
         // Which columns of a parameter's gradient may be non-zero: kept by an
         // op that says so (for its own writes), unknown after any other write
@@ -224,18 +275,7 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
             a.param.d_->grad_columns.forget();
         }
     }
-    BackwardContext<T> c;
-    c.graph_ = this;
-    c.node_ = v.node;
-    c.in_ = im.views.data();
-    c.n_in_ = k;
-    c.out_ = view(value_out(n));
-    c.dout_ = view(grad_ref(n));
-    c.sinks_ = im.sinks.data();
-    c.need_ = im.need.data();
-    c.pass_ = im.pass.data();
-    c.pass_scale_ = im.pass_scale.data();
-    n.op->backward(c);
+    run_backward(v.node);
     for (std::uint32_t e = 0; e < v.edge_count; ++e) {
         const std::uint32_t j = edges[e].slot;
         if (!im.bsink[j] || im.pass[j] || !im.sinks[j].view.data) continue;
@@ -249,6 +289,66 @@ void Graph<T>::visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode
     if (im.check_numerics) {
         for (std::uint32_t e = 0; e < v.edge_count; ++e) check_finite_grad(v.node, edges[e].input);
     }
+}
+
+// The op's backward on the views, sinks and flags set up in impl_.
+template <class T>
+void Graph<T>::run_backward(std::uint32_t id) {
+    Impl& im = *impl_;
+    Node& n = im.nodes[id];
+    BackwardContext<T> c;
+    c.graph_ = this;
+    c.node_ = id;
+    c.in_ = im.views.data();
+    c.n_in_ = n.inputs.size();
+    c.out_ = view(value_out(n));
+    c.dout_ = view(grad_ref(n));
+    c.sinks_ = im.sinks.data();
+    c.need_ = im.need.data();
+    c.pass_ = im.pass.data();
+    c.pass_scale_ = im.pass_scale.data();
+    n.op->backward(c);
+}
+
+// The rows of a partly computed gradient that the sweep skipped, written by
+// the same backward as the others, from the values of that sweep.
+template <class T>
+void Graph<T>::complete_grad(std::uint32_t id) {
+    Impl& im = *impl_;
+    Node& a = im.nodes[id];
+    const auto it = std::find_if(im.partials.begin(), im.partials.end(),
+                                 [id](const typename Impl::PartialGrad& r) { return r.node == id; });
+    if (it == im.partials.end()) throw GraphError("grad(" + name(id) + "): internal error: no record of its rows");
+    const typename Impl::PartialGrad r = *it;
+    Node& m = im.nodes[r.consumer];
+    bool current = im.forwards == r.forwards && !im.forward_incomplete;
+    std::size_t k = r.first_version;
+    for (const std::uint32_t in : m.inputs) {
+        const Node& l = im.nodes[in];
+        if (l.kind == NodeKind::op) continue;
+        if (k >= im.partial_versions.size() || leaf_version(l) != im.partial_versions[k]) current = false;
+        ++k;
+    }
+    if (!current) {
+        throw GraphError("grad(" + name(id) + "): the last backward() computed rows " + std::to_string(r.begin) +
+                         " to " + std::to_string(r.end) + " of this gradient, the ones read further back; " +
+                         "the others are computed on request from that sweep's values, which have changed since " +
+                         "(a forward() or a written leaf); call backward() again");
+    }
+    for (std::size_t j = 0; j < m.inputs.size(); ++j) {
+        im.views[j] = view(value_ref(im.nodes[m.inputs[j]]));
+        im.sinks[j] = GradSink<T>{};
+        im.pass[j] = 0;
+        im.need[j] = j == r.slot ? 1 : 0;
+        im.bsink[j] = 0;
+    }
+    const std::pair<std::size_t, std::size_t> ranges[] = {{0, r.begin}, {r.end, a.shape.rows}};
+    for (const auto& rows : ranges) {
+        if (rows.first >= rows.second) continue;
+        im.sinks[r.slot] = GradSink<T>{view(grad_ref(a)), false, nullptr, rows.first, rows.second};
+        run_backward(r.consumer);
+    }
+    a.partial = false;
 }
 
 template <class T>
@@ -292,6 +392,8 @@ void BackwardContext<T>::pass_through(std::size_t i, T s) {
     template void Graph<T>::backward(Var<T>, GradMode);                             \
     template void Graph<T>::prepare_gradients(const BackwardPlan&, GradMode);       \
     template void Graph<T>::visit(const BackwardPlan&, const PlanVisit&, GradMode); \
+    template void Graph<T>::run_backward(std::uint32_t);                            \
+    template void Graph<T>::complete_grad(std::uint32_t);                           \
     template void Graph<T>::do_pass_through(std::uint32_t, std::size_t, T);         \
     template void Graph<T>::prepare_sink(std::uint32_t, std::size_t);               \
     template class BackwardContext<T>;

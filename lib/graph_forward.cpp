@@ -242,9 +242,18 @@ void Graph<T>::check_finite_leaf(std::uint32_t id) {
 
 template <class T>
 void Graph<T>::check_finite_grad(std::uint32_t id, std::uint32_t input) {
-    const ConstView<T> v = view(grad_ref(impl_->nodes[input]));
-    const std::size_t k = detail::first_non_finite(v.data, v.size());
-    if (k == v.size()) return;
+    Node& a = impl_->nodes[input];
+    const ConstView<T> v = view(grad_ref(a));
+    std::size_t first = 0, end = v.size();
+    if (a.partial) {  // the rows this op wrote (the only writer of a partial gradient)
+        for (const typename Impl::PartialGrad& r : impl_->partials) {
+            if (r.node != input) continue;
+            first = r.begin * v.cols;
+            end = r.end * v.cols;
+        }
+    }
+    const std::size_t k = first + detail::first_non_finite(v.data + first, end - first);
+    if (k == end) return;
     throw ValueError("numeric check: the backward of " + label(id) + " gave a non-finite gradient for " + name(input) +
                      " [" + to_string(v.shape()) + "] at " + detail::entry_text("", k / v.cols, k % v.cols, v[k]));
 }

@@ -34,6 +34,7 @@ struct Graph<T>::Node {
     std::unique_ptr<std::deque<Matrix<T>>> scratch;
     std::vector<Matrix<T>> bscratch;  // per input: gradient before un-broadcasting
     bool requires_grad = false;
+    bool partial = false;             // the last sweep wrote some rows of grad only (Impl::partials)
     Node* grad_alias = nullptr;       // op node whose grad buffer this node shares (the plan's grad_owner)
     std::uint64_t grad_epoch = 0;     // sweep that last wrote grad
     std::uint64_t version = 0;        // input leaves: bumped by set_value (parameters count their own)
@@ -119,7 +120,24 @@ struct Graph<T>::Impl {
     // empty: the answer when the leaves take those shapes again.
     std::vector<Shape> shapes_before;
     // make_plan's working arrays, kept so that re-planning allocates nothing.
+    // The gradients the last sweep wrote in part (PlanEdge::some_rows): node
+    // `node` has rows [begin, end) of its gradient; op node `consumer`'s
+    // backward, for its input `slot`, writes the others when Graph::grad
+    // asks, if the values are still those of the sweep (forward() number
+    // `forwards`, the consumer's leaf inputs at the versions
+    // partial_versions[first_version …]). Cleared by each sweep, keeping
+    // their capacity.
+    struct PartialGrad {
+        std::uint32_t node = 0, consumer = 0, slot = 0;
+        std::size_t begin = 0, end = 0;
+        std::uint64_t forwards = 0;
+        std::size_t first_version = 0;
+    };
+    std::vector<PartialGrad> partials;
+    std::vector<std::uint64_t> partial_versions;
     std::vector<char> plan_written;
+    std::vector<Shape> plan_shapes;
+    std::vector<char> plan_needs;
     std::vector<std::uint32_t> plan_count;
     bool shapes_dirty = false;
     bool check_numerics = false;

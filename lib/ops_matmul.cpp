@@ -58,19 +58,21 @@ void product(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, cons
              std::size_t ldb, bool accumulate, T* C, std::size_t ldc) {
     if (M * N * K <= small_gemm_limit) {
         small_gemm(ta, tb, M, N, K, A, lda, B, ldb, accumulate, C, ldc);
-    } else {
-        // Every operand here is a whole node buffer: contiguous, row-major.
-        assert(lda == (ta ? M : K) && ldb == (tb ? K : N) && ldc == N);
+    } else if (lda == (ta ? M : K) && ldb == (tb ? K : N) && ldc == N) {  // whole node buffers
         blas_gemm(ta, tb, M, N, K, T(1), A, B, accumulate ? T(1) : T(0), C);
+    } else {  // windows of them (some rows of dB)
+        blas_gemm_ld(ta, tb, M, N, K, T(1), A, lda, B, ldb, accumulate ? T(1) : T(0), C, ldc);
     }
 }
 
-// C = A · B;  dA = g · Bᵀ;  dB = Aᵀ · g   (transposes are flags, never materialised)
+// C = A · B;  dA = g · Bᵀ;  dB = Aᵀ · g   (transposes are flags, never materialised);
+// rows [r0, r1) of dB alone are rows [r0, r1) of Aᵀ, columns [r0, r1) of A, times g
 template <class T>
 class MatmulOp final : public Op<T> {
 public:
     std::string name() const override { return "matmul"; }
     bool backward_reads_output() const override { return false; }
+    bool writes_grad_rows(std::size_t i) const override { return i == 1; }
 
     Shape shape(const ShapeContext& c) const override {
         c.require_arity(2);
@@ -93,7 +95,8 @@ public:
         }
         if (c.needs_grad(1)) {
             const GradSink<T>& s = c.grad(1);
-            product(true, false, K, N, M, a.data, K, g.data, N, s.accumulate, s.view.data, N);
+            const std::size_t r0 = s.first_row(), r1 = s.end_row();
+            if (r0 < r1) product(true, false, r1 - r0, N, M, a.data + r0, K, g.data, N, s.accumulate, s.view.data + r0 * N, N);
         }
     }
 

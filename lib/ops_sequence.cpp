@@ -181,6 +181,21 @@ public:
                         : sym::fn(fname("concat_rows", "concat_rows", "\\operatorname{concat\\_rows}"), args);
     }
 
+    // Along the rows, only the blocks of the parts that take a gradient are read.
+    std::pair<std::size_t, std::size_t> dout_rows_read(Shape out, const std::vector<Shape>& inputs,
+                                                       const std::vector<char>& needs) const override {
+        if (columns_) return {0, out.rows};
+        std::size_t offset = 0, first = out.rows, end = 0;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (needs[i]) {
+                first = std::min(first, offset);
+                end = std::max(end, offset + inputs[i].rows);
+            }
+            offset += inputs[i].rows;
+        }
+        return first < end ? std::make_pair(first, end) : std::make_pair(std::size_t(0), std::size_t(0));
+    }
+
     // The block of dY that came from input i: the arguments are dY and every
     // input (the block's place follows from the sizes of the inputs before i).
     sym::Expr grad_formula(std::size_t i) const override {

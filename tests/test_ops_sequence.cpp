@@ -285,3 +285,100 @@ TEST_CASE("data helpers: columns_of, examples and shuffled select the columns of
         CHECK(s.Y(0, j) == d.Y(0, order[j]));
     }
 }
+
+TEST_CASE("W · concat_rows(a, x) with x taking no gradient: the sweep skips x's rows of d(concat), grad() computes them on request") {
+    std::mt19937_64 rng(21);
+    const std::size_t n = 4, d = 3, m = 5;
+    const M W0 = randn(2 * n, n + d, rng), P0 = randn(n, m, rng), X0 = randn(d, m, rng), R = randn(2 * n, m, rng);
+    // The same function twice: x an input without a gradient, and with one.
+    struct Net {
+        xg::Graph<double> g;
+        xg::Var<double> W, P, x, cat, J;
+        Net(const M& W0, const M& P0, const M& X0, const M& R, bool x_grad) {
+            W = g.parameter(W0, "W");
+            P = g.parameter(P0, "P");
+            x = g.input(X0, "x", x_grad);
+            cat = concat_rows(tanh(P), x).named("cat");
+            J = sum(matmul(W, cat) * g.input(R));
+            g.backward(J);
+        }
+    };
+    Net skip(W0, P0, X0, R, false), full(W0, P0, X0, R, true);
+    const xg::BackwardPlan& plan = skip.g.backward_plan(skip.J.id());
+    std::size_t partial = 0;
+    for (std::uint32_t k = 0; k < plan.edges.size(); ++k) {
+        if (!plan.edges[k].some_rows) {
+            CHECK(plan.rows_written(k).second == std::size_t(-1));
+            continue;
+        }
+        ++partial;
+        CHECK(plan.edges[k].input == skip.cat.id());
+        CHECK(plan.rows_written(k) == std::make_pair(std::size_t(0), n));
+    }
+    CHECK(partial == 1);
+    for (const xg::PlanEdge& e : full.g.backward_plan(full.J.id()).edges) CHECK(!e.some_rows);
+    CHECK(rel_err(skip.W.grad(), full.W.grad()) <= 1e-15);
+    CHECK(rel_err(skip.P.grad(), full.P.grad()) <= 1e-15);
+    // grad(cat) has every row, the ones the sweep skipped computed on request.
+    CHECK(rel_err(skip.cat.grad(), full.cat.grad()) <= 1e-15);
+    const M want = ref_matmul(ref_transpose(W0), R);
+    CHECK(rel_err(skip.cat.grad(), want) <= 1e-14);
+
+    // After a forward() the sweep's values are gone: the skipped rows cannot be made.
+    skip.g.backward(skip.J);
+    skip.g.forward();
+    const std::string msg = message_of<xg::GraphError>([&] { skip.cat.grad(); });
+    CHECK(contains(msg, "grad(cat): the last backward() computed rows 0 to 4 of this gradient"));
+    CHECK(contains(msg, "call backward() again"));
+    skip.g.backward(skip.J);
+    CHECK(rel_err(skip.cat.grad(), want) <= 1e-14);
+    // Nor after the weights were written (an optimiser step).
+    skip.g.backward(skip.J);
+    skip.g.parameter_of(skip.W.id()).value()(0, 0) += 1.0;
+    CHECK_THROWS_AS(skip.cat.grad(), xg::GraphError);
+
+    // The middle part of three; numeric checks read only the rows written.
+    xg::Graph<double> h;
+    h.check_numerics(true);
+    auto x1 = h.input(randn(2, m, rng)), x2 = h.input(randn(3, m, rng));
+    auto P = h.parameter(P0, "P");
+    auto cat = xg::concat_rows({x1, tanh(P), x2});
+    const M V0 = randn(3, 2 + n + 3, rng);
+    auto L = xg::sum(matmul(h.parameter(V0, "V"), cat));
+    h.backward(L);
+    const xg::BackwardPlan& hp = h.backward_plan(L.id());
+    REQUIRE(hp.partial_rows.size() == 1);
+    CHECK(hp.edges[hp.partial_rows[0].edge].input == cat.id());
+    CHECK(hp.rows_written(hp.partial_rows[0].edge) == std::make_pair(std::size_t(2), 2 + n));
+    const M ones = xt::ones<double>({std::size_t(3), m});
+    CHECK(rel_err(cat.grad(), ref_matmul(ref_transpose(V0), ones)) <= 1e-14);
+}
+
+TEST_CASE("an LSTM over inputs that take no gradient: every gradient as with inputs that do") {
+    std::mt19937_64 rng(22);
+    const std::size_t d = 3, n = 4, m = 2, T = 3;
+    std::vector<M> X;
+    for (std::size_t t = 0; t < T; ++t) X.push_back(randn(d, m, rng));
+    const M R = randn(n, m, rng);
+    xg::Rng init(5);
+    const xg::LSTMCell<double> cell(d, n, init);
+    const M A0 = randn(n, m, rng);
+    std::vector<std::vector<M>> grads(2);
+    for (int x_grad = 0; x_grad < 2; ++x_grad) {
+        xg::Graph<double> g;
+        std::vector<xg::Var<double>> xs;
+        for (std::size_t t = 0; t < T; ++t) xs.push_back(g.input(X[t], "x", x_grad == 1));
+        auto states = xg::unroll(cell, xs, {g.parameter(A0, "a0"), xg::initial_state(g, n, m, "c0")});
+        auto J = sum(states.back().a * g.input(R));
+        g.backward(J);
+        std::size_t partial = 0;
+        for (const xg::PlanEdge& e : g.backward_plan(J.id()).edges) partial += e.some_rows ? 1 : 0;
+        CHECK(partial == (x_grad == 1 ? 0u : T));
+        for (std::uint32_t id = 0; id < g.size(); ++id) {
+            if (g.kind(id) == xg::NodeKind::op && g.has_grad(id)) grads[std::size_t(x_grad)].push_back(g.grad(id));
+        }
+        grads[std::size_t(x_grad)].push_back(cell.W.grad());
+    }
+    REQUIRE(grads[0].size() == grads[1].size());
+    for (std::size_t k = 0; k < grads[0].size(); ++k) CHECK(rel_err(grads[0][k], grads[1][k]) <= 1e-14);
+}

@@ -325,6 +325,8 @@ private:
     void make_plan(std::uint32_t loss) const;
     void prepare_gradients(const BackwardPlan& plan, GradMode mode);
     void visit(const BackwardPlan& plan, const PlanVisit& v, GradMode mode);
+    void run_backward(std::uint32_t id);
+    void complete_grad(std::uint32_t id);
     void do_pass_through(std::uint32_t id, std::size_t i, T s);
     void prepare_sink(std::uint32_t id, std::size_t j);
     void check_finite_value(std::uint32_t id);

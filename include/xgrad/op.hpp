@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xgrad/error.hpp"
@@ -78,11 +79,20 @@ struct GradColumns {
 /// the buffer already holds a contribution (add to it) or not (overwrite it);
 /// `store` applies that choice for an elementwise formula. `columns` is set
 /// only for a parameter's own gradient buffer (see Op::keeps_grad_columns).
+/// `rows_begin`, `rows_end`: the rows of the gradient that are read further
+/// back; an op whose Op::writes_grad_rows is true for this input writes only
+/// those (every other op writes all rows and ignores them).
 template <class T>
 struct GradSink {
     MutView<T> view;
     bool accumulate = false;
     GradColumns* columns = nullptr;
+    std::size_t rows_begin = 0;
+    std::size_t rows_end = std::size_t(-1);
+
+    /// The rows to write: [first_row(), end_row()), within the view.
+    std::size_t first_row() const { return rows_begin < view.rows ? rows_begin : view.rows; }
+    std::size_t end_row() const { return rows_end < view.rows ? rows_end : view.rows; }
 
     /// view[k] = f(k), or view[k] += f(k) when accumulating.
     template <class F>
@@ -249,6 +259,22 @@ public:
     /// engine otherwise marks the list unknown after the op's backward. The
     /// default is false, which is always safe.
     virtual bool keeps_grad_columns() const { return false; }
+    /// True only when backward() writes just the rows [first_row(), end_row())
+    /// of input i's sink (leaving the others as they are), and writes the same
+    /// numbers for any such range when called again after the sweep with only
+    /// input i needing a gradient (matmul's dB = Aᵀ · g). The engine then lets
+    /// it skip the rows of that gradient that nothing further back reads (see
+    /// dout_rows_read), and Graph::grad computes them on request. The default
+    /// is false, which is always safe.
+    virtual bool writes_grad_rows(std::size_t /*i*/) const { return false; }
+    /// The rows [first, second) of the output's gradient that backward()
+    /// reads, given the input shapes and which inputs take a gradient
+    /// (`needs[i]` is 1): concat_rows reads only the blocks of the inputs
+    /// that do. The default, all rows, is always safe.
+    virtual std::pair<std::size_t, std::size_t> dout_rows_read(Shape out, const std::vector<Shape>& /*inputs*/,
+                                                               const std::vector<char>& /*needs*/) const {
+        return {0, out.rows};
+    }
 };
 
 }  // namespace xg

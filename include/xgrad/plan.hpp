@@ -4,7 +4,9 @@
 // what explain prints is what the engine runs, because both read this plan.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace xg {
@@ -28,6 +30,12 @@ struct PlanEdge {
     /// op writes a gradient of the output's shape, which the engine sums over
     /// the stretched axes (keepdims) into the input's gradient.
     bool broadcast = false;
+    /// The consumer writes only some rows of the input's gradient
+    /// (BackwardPlan::rows_written): the rows the input's own backward reads
+    /// (the rows of a in W · concat_rows(a, x) when x takes no gradient;
+    /// Op::writes_grad_rows, Op::dout_rows_read). Graph::grad computes the
+    /// other rows on request.
+    bool some_rows = false;
 };
 
 /// The visit of one op node in the sweep: edges [first_edge, first_edge + edge_count).
@@ -73,6 +81,24 @@ struct BackwardPlan {
     std::uint32_t contribution_count(std::uint32_t id) const {
         return id + 1 < into_offsets.size() ? into_offsets[id + 1] - into_offsets[id] : 0;
     }
+    /// The rows [first, second) of its input's gradient that edge k writes:
+    /// all of them (second = SIZE_MAX) unless edges[k].some_rows.
+    std::pair<std::size_t, std::size_t> rows_written(std::uint32_t k) const {
+        std::size_t lo = 0, hi = partial_rows.size();
+        while (lo < hi) {  // sorted by edge
+            const std::size_t mid = (lo + hi) / 2;
+            if (partial_rows[mid].edge < k) lo = mid + 1; else hi = mid;
+        }
+        if (lo < partial_rows.size() && partial_rows[lo].edge == k) return {partial_rows[lo].begin, partial_rows[lo].end};
+        return {0, std::size_t(-1)};
+    }
+    /// The edges with some_rows and their rows, in edge order.
+    struct PartialRows {
+        std::uint32_t edge = 0;
+        std::size_t begin = 0;
+        std::size_t end = 0;
+    };
+    std::vector<PartialRows> partial_rows;
     /// True when node `id` shares its one consumer's gradient buffer.
     bool shares_gradient(std::uint32_t id) const { return id < grad_owner.size() && grad_owner[id] != id; }
 
