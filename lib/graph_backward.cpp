@@ -321,6 +321,7 @@ void Graph<T>::complete_grad(std::uint32_t id) {
     if (it == im.partials.end()) throw GraphError("grad(" + name(id) + "): internal error: no record of its rows");
     const typename Impl::PartialGrad r = *it;
     Node& m = im.nodes[r.consumer];
+    if (m.partial) complete_grad(r.consumer);  // the writer reads its own gradient whole
     bool current = im.forwards == r.forwards && !im.forward_incomplete;
     std::size_t k = r.first_version;
     for (const std::uint32_t in : m.inputs) {

@@ -1,6 +1,5 @@
 // matmul: C = A · B through BLAS gemm via xtensor-blas (small products in plain loops), both operand gradients.
 #include <algorithm>
-#include <cassert>
 
 #include "blas.hpp"
 #include "ops_common.hpp"

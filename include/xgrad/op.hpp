@@ -256,7 +256,7 @@ public:
     /// only if every entry outside the listed columns is zero (overwriting:
     /// clear the listed columns, or the whole buffer when unknown, write, and
     /// list what was written; accumulating: append what was added to). The
-    /// engine otherwise marks the list unknown after the op's backward. The
+    /// engine otherwise marks the list unknown before the op's backward. The
     /// default is false, which is always safe.
     virtual bool keeps_grad_columns() const { return false; }
     /// True only when backward() writes just the rows [first_row(), end_row())
