@@ -449,6 +449,32 @@ def seeds():
     p.backward_last()
     out["sequence_ops"] = p
 
+    # W · concat_rows(a, x) with x taking no gradient: the sweep writes only
+    # a's rows of d(concat), and reading the join's gradient computes the
+    # rest; after a forward() the read is refused; the embedding's sweeps on
+    # new ids clear only the columns written before.
+    p = Program()
+    P = p.parameter(3, 4, seq(12, 0.1))
+    x = p.input(2, 4, seq(8, -0.3))
+    W = p.parameter(2, 5, seq(10, 0.05))
+    cat = p.op("concat_rows", p.unary("tanh", P), x)   # 5 x 4
+    E = p.parameter(2, 6, seq(12, 0.2))
+    ids = p.input(1, 4, [5, 0, 5, 2])
+    J = p.binary("add", p.loss("sum", p.binary("matmul", W, cat)), p.loss("mean", p.op("embedding", E, ids)))
+    p.backward(J)
+    p.read(cat)
+    p.backward(J)
+    p.forward()
+    p.read(cat)
+    p.set_value(1, 1, 4, [1, 1, 3, 4])
+    p.forward()
+    p.backward(J)
+    p.read(E)
+    p.read(cat)
+    p.gradcheck()
+    p.explain(J, all_nodes=True)
+    out["partial_rows"] = p
+
     # Builds whose k-th allocation fails (k = 1 … 12) on nodes of the two-layer
     # graph, and shapes whose byte count overflows.
     p = two_layer()
