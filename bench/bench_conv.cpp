@@ -2,7 +2,10 @@
 //
 //   conv/L1|L2/TYPE/xgrad   one iteration of a conv layer (conv2d + bias,
 //                           relu, max_pool2d, J = Σ): set the input, forward,
-//                           backward — batch 128
+//                           backward — batch 128 (ConvAlgorithm::automatic:
+//                           Winograd for L2, im2col for L1)
+//   conv/L1|L2/TYPE/xgrad_im2col, conv/L1|L2/TYPE/xgrad_winograd
+//                           the same layer with the algorithm forced
 //   cnn/TYPE/xgrad          one training step of the Fashion-MNIST CNN
 //                           (forward, backward, Adam) — batch 128
 //
@@ -16,6 +19,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "cnn.hpp"
 #include "heap_meter.hpp"
@@ -36,14 +40,20 @@ double allocations_per_step(bench::cnn::Runner& r) {
 
 template <class T>
 void register_type() {
+    using xg::ConvAlgorithm;
+    const std::pair<const char*, ConvAlgorithm> algorithms[] = {
+        {"xgrad", ConvAlgorithm::automatic}, {"xgrad_im2col", ConvAlgorithm::im2col}, {"xgrad_winograd", ConvAlgorithm::winograd}};
     for (const bench::cnn::ConvShape& s : bench::cnn::conv_shapes) {
-        const std::string name = std::string("conv/") + s.name + "/" + type_name<T>() + "/xgrad";
-        benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& st) {
-            const bench::cnn::ConvData<T> data(s);
-            auto r = bench::cnn::make_xgrad_conv(data);
-            st.counters["allocs_per_step"] = allocations_per_step(*r);
-            for (auto _ : st) benchmark::DoNotOptimize(r->step());
-        })->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(0.2);
+        for (const auto& [variant, algorithm] : algorithms) {
+            const std::string name = std::string("conv/") + s.name + "/" + type_name<T>() + "/" + variant;
+            const ConvAlgorithm a = algorithm;
+            benchmark::RegisterBenchmark(name.c_str(), [s, a](benchmark::State& st) {
+                const bench::cnn::ConvData<T> data(s);
+                auto r = bench::cnn::make_xgrad_conv(data, a);
+                st.counters["allocs_per_step"] = allocations_per_step(*r);
+                for (auto _ : st) benchmark::DoNotOptimize(r->step());
+            })->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(0.2);
+        }
     }
     const std::string name = std::string("cnn/") + type_name<T>() + "/xgrad";
     benchmark::RegisterBenchmark(name.c_str(), [](benchmark::State& st) {

@@ -63,7 +63,9 @@ struct ConvData {
         K = normal<T>(s.Kout, s.C * kernel * kernel, rng, std::sqrt(2.0 / double(s.C * kernel * kernel)));
         b = normal<T>(s.Kout, 1, rng, 0.1);
     }
-    xg::Conv2dSpec conv() const { return {{shape.C, shape.H, shape.W}, kernel, 1, padding}; }
+    xg::Conv2dSpec conv(xg::ConvAlgorithm algorithm = xg::ConvAlgorithm::automatic) const {
+        return {{shape.C, shape.H, shape.W}, kernel, 1, padding, algorithm};
+    }
     xg::Pool2dSpec pool() const { return {{shape.Kout, shape.H, shape.W}, window, window}; }
 };
 
@@ -100,9 +102,11 @@ public:
     virtual std::vector<double> grad_sums() const = 0;
 };
 
-/// xgrad: the graph built once on input leaves, replayed by step().
+/// xgrad: the graph built once on input leaves, replayed by step(); a conv
+/// layer computed as `algorithm` says (automatic: Winograd for L2, im2col for L1).
 template <class T>
-std::unique_ptr<Runner> make_xgrad_conv(const ConvData<T>& data);
+std::unique_ptr<Runner> make_xgrad_conv(const ConvData<T>& data,
+                                        xg::ConvAlgorithm algorithm = xg::ConvAlgorithm::automatic);
 template <class T>
 std::unique_ptr<Runner> make_xgrad_cnn(const CnnData<T>& data);
 

@@ -21,9 +21,9 @@ double total(const xg::Matrix<T>& m) {
 template <class T>
 class XgradConv final : public Runner {
 public:
-    explicit XgradConv(const ConvData<T>& d) : d_(d), K_(d.K, "K"), b_(d.b, "b") {
+    XgradConv(const ConvData<T>& d, xg::ConvAlgorithm algorithm) : d_(d), K_(d.K, "K"), b_(d.b, "b") {
         X_ = g_.input(d.X, "X", d.shape.input_grad);
-        auto A = relu(conv2d(X_, g_.parameter(K_), g_.parameter(b_), d.conv())).named("A");
+        auto A = relu(conv2d(X_, g_.parameter(K_), g_.parameter(b_), d.conv(algorithm))).named("A");
         auto P = max_pool2d(A, d.pool()).named("P");
         J_ = sum(P).named("J");
     }
@@ -89,8 +89,8 @@ private:
 }  // namespace
 
 template <class T>
-std::unique_ptr<Runner> make_xgrad_conv(const ConvData<T>& data) {
-    return std::make_unique<XgradConv<T>>(data);
+std::unique_ptr<Runner> make_xgrad_conv(const ConvData<T>& data, xg::ConvAlgorithm algorithm) {
+    return std::make_unique<XgradConv<T>>(data, algorithm);
 }
 
 template <class T>
@@ -98,8 +98,8 @@ std::unique_ptr<Runner> make_xgrad_cnn(const CnnData<T>& data) {
     return std::make_unique<XgradCnn<T>>(data);
 }
 
-template std::unique_ptr<Runner> make_xgrad_conv(const ConvData<float>&);
-template std::unique_ptr<Runner> make_xgrad_conv(const ConvData<double>&);
+template std::unique_ptr<Runner> make_xgrad_conv(const ConvData<float>&, xg::ConvAlgorithm);
+template std::unique_ptr<Runner> make_xgrad_conv(const ConvData<double>&, xg::ConvAlgorithm);
 template std::unique_ptr<Runner> make_xgrad_cnn(const CnnData<float>&);
 template std::unique_ptr<Runner> make_xgrad_cnn(const CnnData<double>&);
 

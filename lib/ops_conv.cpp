@@ -1,17 +1,33 @@
 // conv2d: Y = img(K · im2col(X) [+ b]) by im2col and one gemm over the whole batch;
 // dK = img⁻¹(dY) · im2col(X)ᵀ, db = Σ_columns img⁻¹(dY) (one gemm for both),
-// dX = col2im(Kᵀ · img⁻¹(dY)) a band of output rows at a time.
+// dX = col2im(Kᵀ · img⁻¹(dY)) a band of output rows at a time; or, for
+// 3×3 kernels of stride 1, by Winograd's F(2×2, 3×3) (winograd.hpp).
 #include <algorithm>
+#include <type_traits>
 
 #include "blas.hpp"
 #include "image.hpp"
 #include "ops_common.hpp"
+#include "winograd.hpp"
 
 namespace xg {
+
+namespace {
+
+/// "" when spec.algorithm can compute a convolution of this geometry, else why not.
+std::string algorithm_error(const Conv2dSpec& spec, const detail::ImageGeometry& g) {
+    if (spec.algorithm != ConvAlgorithm::winograd || detail::winograd_fits(g)) return "";
+    return "Winograd's F(2x2, 3x3) needs a 3x3 kernel of stride 1, not a " + std::to_string(g.k) + "x" +
+           std::to_string(g.k) + " kernel of stride " + std::to_string(g.stride) +
+           " (ConvAlgorithm::automatic or im2col computes any)";
+}
+
+}  // namespace
 
 ImageShape conv2d_output(const Conv2dSpec& spec, std::size_t out_channels) {
     std::string error;
     const detail::ImageGeometry g = detail::make_geometry(spec.image, spec.kernel, spec.stride, spec.padding, false, error);
+    if (error.empty()) error = algorithm_error(spec, g);
     if (!error.empty()) throw ShapeError("conv2d: " + error);
     if (out_channels == 0) throw ShapeError("conv2d: 0 output channels (there must be at least 1 kernel)");
     return ImageShape{out_channels, g.Ho, g.Wo};
@@ -39,7 +55,7 @@ public:
     Conv2dOp(Conv2dSpec spec, bool bias) : spec_(spec), bias_(bias) {
         std::string error;
         g_ = make_geometry(spec.image, spec.kernel, spec.stride, spec.padding, false, error);
-        error_ = error;
+        error_ = error.empty() ? algorithm_error(spec, g_) : error;
     }
 
     std::string name() const override { return "conv2d"; }
@@ -75,10 +91,18 @@ public:
         const MutView<T> y = c.out();
         const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
         if (y.size() == 0) return;
+        if (winograd(kout)) {
+            // A result that is not finite is recomputed by im2col, so that
+            // NaN and ±Inf land where the formulas put them (through
+            // Winograd's transforms they reach entries that do not depend on
+            // them); the backward pass of this forward then takes im2col too.
+            const bool finite = forward_winograd(c);
+            c.scratch(10, Shape{1, 1})(0, 0) = finite ? T(0) : T(1);
+            if (finite) return;
+        }
+        im2col_columns(c, x, m);
         Matrix<T>& cols = c.scratch(0, Shape{rows, n});
-        im2col(g_, x.data, m, cols.data());
         if (bias_) {
-            std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
             const ConstView<T> b = c.in(2);
             parallel_for(kout, lines_per_chunk(n, grain_arith), [&](std::size_t rb, std::size_t re) {
                 for (std::size_t r = rb; r < re; ++r) std::fill(y.data + r * n, y.data + (r + 1) * n, b[r]);
@@ -93,14 +117,24 @@ public:
         const ConstView<T> x = c.in(0), k = c.in(1), dy = c.dout();
         const std::size_t m = x.cols, kout = k.rows, n = g_.P * m, rows = patch_rows();
         const bool dk = c.needs_grad(1), db = bias_ && c.needs_grad(2);
+        if (n == 0) {
+            // No output: every gradient is 0.
+            for (std::size_t i = 0; i < (bias_ ? 3u : 2u); ++i) {
+                if (!c.needs_grad(i)) continue;
+                const GradSink<T>& s = c.grad(i);
+                if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
+            }
+            return;
+        }
+        if (winograd(kout)) {
+            if (c.scratch(10, Shape{1, 1})(0, 0) == T(0)) {
+                // A non-finite dY takes im2col, as a non-finite forward did.
+                if (all_finite(dy.data, kout * n)) return backward_winograd(c);
+                im2col_columns(c, x, m);
+            }
+        }
         if (dk || db) {
-            if (n == 0) {
-                for (std::size_t i = 1; i < (bias_ ? 3u : 2u); ++i) {
-                    if (!c.needs_grad(i)) continue;
-                    const GradSink<T>& s = c.grad(i);
-                    if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
-                }
-            } else if (!bias_) {
+            if (!bias_) {
                 const GradSink<T>& s = c.grad(1);
                 const Matrix<T>& cols = c.scratch(0, Shape{rows, n});
                 blas_gemm(false, true, kout, g_.ckk, n, T(1), dy.data, cols.data(), s.accumulate ? T(1) : T(0),
@@ -127,7 +161,6 @@ public:
         if (c.needs_grad(0)) {
             const GradSink<T>& s = c.grad(0);
             if (!s.accumulate) std::fill(s.view.data, s.view.data + s.view.size(), T(0));
-            if (n == 0) return;
             // dX = col2im(Kᵀ · dY), a band of output rows at a time: dY's band
             // is a window of its rows (leading dimension n).
             const std::size_t band = col2im_band_rows(g_, m), wm = g_.Wo * m;
@@ -155,6 +188,135 @@ public:
     const Conv2dSpec& spec() const { return spec_; }
 
 private:
+    /// Whether this convolution runs Winograd's F(2×2, 3×3): asked for, or
+    /// `automatic` on a 3×3 stride-1 kernel with C ≥ 16 and Kout ≥ 16 (on
+    /// fewer channels the 16 products are too thin to beat im2col's one:
+    /// docs/performance.md, "Convolution").
+    bool winograd(std::size_t kout) const {
+        switch (spec_.algorithm) {
+            case ConvAlgorithm::winograd: return true;
+            case ConvAlgorithm::im2col: return false;
+            case ConvAlgorithm::automatic: break;
+        }
+        return winograd_fits(g_) && g_.C >= 16 && kout >= 16;
+    }
+
+    /// Scratch 0 = [im2col(X); 1] (the row of ones with a bias only).
+    template <class Context>
+    void im2col_columns(const Context& c, const ConstView<T>& x, std::size_t m) const {
+        const std::size_t n = g_.P * m, rows = patch_rows();
+        Matrix<T>& cols = c.scratch(0, Shape{rows, n});
+        im2col(g_, x.data, m, cols.data());
+        if (bias_) std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
+    }
+
+    // Scratch of the Winograd path: 4 U, 5 V (a chunk), 6 M or dM (a chunk),
+    // 7 a row of m zeros (the padding) and a row that takes the writes of
+    // pixels outside the image, 8 dU, 9 dV (a chunk), 10 whether the last
+    // forward pass fell back to im2col (1) or not (0).
+    struct WinogradBuffers {
+        WinogradTiles tiles;
+        Matrix<T>* v;
+        Matrix<T>* mm;
+        const T* zeros;
+        T* sink;
+    };
+
+    template <class Context>
+    WinogradBuffers winograd_buffers(const Context& c, std::size_t kout, std::size_t m) const {
+        WinogradBuffers w{winograd_tiles(g_, kout, m), nullptr, nullptr, nullptr, nullptr};
+        const std::size_t cols = w.tiles.per_chunk * m;
+        w.v = &c.scratch(5, Shape{16, winograd_plane<T>(g_.C, cols)});
+        w.mm = &c.scratch(6, Shape{16, winograd_plane<T>(kout, cols)});
+        Matrix<T>& pad = c.scratch(7, Shape{2, m});
+        std::fill(pad.data(), pad.data() + m, T(0));
+        w.zeros = pad.data();
+        w.sink = pad.data() + m;
+        return w;
+    }
+
+    // Y = Aᵀ [U ⊙ V] A (+ b) chunk by chunk: U = G K Gᵀ, V = Bᵀ X B, the 16
+    // positions' products as 16 gemms (winograd.hpp). False when some
+    // output is not finite.
+    bool forward_winograd(const ForwardContext<T>& c) const {
+        const ConstView<T> x = c.in(0), k = c.in(1);
+        const MutView<T> y = c.out();
+        const std::size_t m = x.cols, kout = k.rows, C = g_.C;
+        Matrix<T>& u = c.scratch(4, Shape{16 * kout, C});
+        winograd_kernels(k.data, kout, C, u.data());
+        const WinogradBuffers w = winograd_buffers(c, kout, m);
+        const T* b = bias_ ? c.in(2).data : nullptr;
+        bool finite = true;
+        for (std::size_t t0 = 0; t0 < w.tiles.count; t0 += w.tiles.per_chunk) {
+            const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk), cols = (t1 - t0) * m;
+            const std::size_t vp = winograd_plane<T>(C, cols), mp = winograd_plane<T>(kout, cols);
+            winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, w.v->data());
+            for (std::size_t p = 0; p < 16; ++p) {
+                blas_gemm(false, false, kout, cols, C, T(1), u.data() + p * kout * C, w.v->data() + p * vp, T(0),
+                          w.mm->data() + p * mp);
+            }
+            finite &= winograd_output(g_, w.tiles, kout, w.mm->data(), m, t0, t1, b, w.sink, y.data);
+        }
+        return finite;
+    }
+
+    // The adjoint of forward_winograd, chunk by chunk: dM = A dY Aᵀ;
+    // dU = Σ_chunks dM · Vᵀ (V recomputed from X), dK = Gᵀ dU G;
+    // dV = Uᵀ · dM, dX += B dV Bᵀ; db = Σ_columns img⁻¹(dY).
+    void backward_winograd(BackwardContext<T>& c) const {
+        const ConstView<T> x = c.in(0), k = c.in(1), dy = c.dout();
+        const std::size_t m = x.cols, kout = k.rows, C = g_.C, n = g_.P * m;
+        const bool dx = c.needs_grad(0), dk = c.needs_grad(1), db = bias_ && c.needs_grad(2);
+        if (dx || dk) {
+            const Matrix<T>& u = c.scratch(4, Shape{16 * kout, C});
+            const WinogradBuffers w = winograd_buffers(c, kout, m);
+            Matrix<T>* du = dk ? &c.scratch(8, Shape{16 * kout, C}) : nullptr;
+            Matrix<T>* dv = dx ? &c.scratch(9, Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)}) : nullptr;
+            if (dx && !c.grad(0).accumulate) {
+                const MutView<T>& s = c.grad(0).view;
+                std::fill(s.data, s.data + s.size(), T(0));
+            }
+            for (std::size_t t0 = 0; t0 < w.tiles.count; t0 += w.tiles.per_chunk) {
+                const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk), cols = (t1 - t0) * m;
+                const std::size_t vp = winograd_plane<T>(C, cols), mp = winograd_plane<T>(kout, cols);
+                winograd_output_adjoint(g_, w.tiles, kout, dy.data, m, t0, t1, w.zeros, w.mm->data());
+                if (dk) winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, w.v->data());
+                for (std::size_t p = 0; p < 16; ++p) {
+                    const T* dmp = w.mm->data() + p * mp;
+                    if (dk) {
+                        blas_gemm(false, true, kout, C, cols, T(1), dmp, w.v->data() + p * vp, t0 ? T(1) : T(0),
+                                  du->data() + p * kout * C);
+                    }
+                    if (dx) {
+                        blas_gemm(true, false, C, cols, kout, T(1), u.data() + p * kout * C, dmp, T(0), dv->data() + p * vp);
+                    }
+                }
+                if (dx) winograd_input_adjoint(g_, w.tiles, dv->data(), m, t0, t1, w.sink, c.grad(0).view.data);
+            }
+            if (dk) winograd_kernels_adjoint(du->data(), kout, C, c.grad(1).accumulate, c.grad(1).view.data);
+        }
+        if (db) {
+            const GradSink<T>& s = c.grad(2);
+            parallel_for(kout, lines_per_chunk(n, grain_arith), [&](std::size_t rb, std::size_t re) {
+                for (std::size_t r = rb; r < re; ++r) {
+                    // A row is Ho·Wo·m entries: float32 sums in double, in 16
+                    // interleaved partial sums (a loop the compiler vectorises
+                    // without reordering a sum), added in a fixed order.
+                    using Acc = std::conditional_t<(sizeof(T) < sizeof(double)), double, T>;
+                    const T* row = dy.data + r * n;
+                    Acc part[16] = {};
+                    std::size_t j = 0;
+                    for (; j + 16 <= n; j += 16)
+                        for (std::size_t l = 0; l < 16; ++l) part[l] += row[j + l];
+                    for (; j < n; ++j) part[j % 16] += row[j];
+                    Acc sum = Acc(0);
+                    for (const Acc v : part) sum += v;
+                    s.view[r] = s.accumulate ? s.view[r] + T(sum) : T(sum);
+                }
+            });
+        }
+    }
+
     Conv2dSpec spec_;
     bool bias_;
     ImageGeometry g_;

@@ -270,6 +270,21 @@ inline void add_image_rows(std::vector<Row>& t) {
     }
     t.push_back(make_conv(1, 2, 2, 2, 0, true));
     t.push_back(make_conv(2, 1, 3, 2, 1, true));
+    // Winograd's F(2×2, 3×3): padding 0, 1 and 2 on the 4 × 5 image give
+    // 2 × 3, 4 × 5 and 6 × 7 outputs (half tiles where odd); the same formulas.
+    for (std::size_t p : {0, 1, 2}) {
+        Row r = make_conv(2, 2, 3, 1, p, p == 1);
+        r.attr.conv.algorithm = xg::ConvAlgorithm::winograd;
+        r.name.insert(r.name.size() - 1, " Winograd");
+        if (p == 0) {
+            Attr a;
+            a.conv = Conv2dSpec{{1, 4, 5}, 2, 1, 0, xg::ConvAlgorithm::winograd};
+            r.errors = {{"Winograd on a 2x2 kernel", {{"X", some(20, 2)}, {"K", some(2, 4)}}, Raises::shape_error,
+                         "conv2d(X, K)", {"Winograd's F(2x2, 3x3) needs a 3x3 kernel of stride 1, not a 2x2 kernel of stride 1"},
+                         false, a}};
+        }
+        t.push_back(r);
+    }
 
     // ---- pooling
     struct Pool {

@@ -173,7 +173,8 @@ TEST_CASE("100 replayed steps of a conv net allocate nothing: conv2d, relu, max_
         xg::Matrix<T> y({1, m});
         for (std::size_t j = 0; j < m; ++j) y(0, j) = T(j % 3);
         auto Y = g.input(y, "y");
-        auto A1 = relu(conv2d(X, g.parameter(K1), g.parameter(b1), {{1, 12, 12}, 3, 1, 1}));  // 4 x 12 x 12
+        // The first convolution by Winograd (its transformed kernels and tiles are scratch too).
+        auto A1 = relu(conv2d(X, g.parameter(K1), g.parameter(b1), {{1, 12, 12}, 3, 1, 1, xg::ConvAlgorithm::winograd}));  // 4 x 12 x 12
         auto P1 = max_pool2d(A1, {{4, 12, 12}, 2, 2});                                          // 4 x 6 x 6
         auto A2 = relu(conv2d(P1, g.parameter(K2), {{4, 6, 6}, 3, 2, 1}));                   // 6 x 3 x 3
         auto P2 = avg_pool2d(A2, {{6, 3, 3}, 2, 1});                                             // 6 x 2 x 2

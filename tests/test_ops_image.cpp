@@ -136,6 +136,81 @@ TEST_CASE("conv2d's adjoints on batches whose dX is computed in several bands of
     }
 }
 
+TEST_CASE("conv2d by Winograd's F(2x2, 3x3) equals the direct convolution, and its gradients im2col's, over several chunks of tiles") {
+    // Odd output sizes (half tiles at the bottom and right), padding 0-2, a
+    // 1 x 1 image read through padding 2, the automatic choice's sizes, and
+    // 64 → 64 channels whose 36 tiles of 64 images run in chunks of 16, the
+    // last one shorter. X and K feed two convolutions each, so dX and dK
+    // accumulate.
+    std::mt19937_64 rng(37);
+    struct W {
+        std::size_t C, H, W, kout, p, m;
+    };
+    const W cases[] = {{1, 4, 5, 2, 0, 3}, {3, 9, 7, 5, 1, 6}, {2, 1, 1, 3, 2, 2}, {2, 2, 3, 3, 1, 1},
+                       {16, 14, 14, 16, 1, 5}, {64, 12, 11, 64, 1, 64}};
+    for (const W& c : cases) {
+        CAPTURE(c.C);
+        CAPTURE(c.H);
+        CAPTURE(c.W);
+        CAPTURE(c.kout);
+        CAPTURE(c.p);
+        CAPTURE(c.m);
+        const Matrix<double> x = randn(c.C * c.H * c.W, c.m, rng), k = randn(c.kout, c.C * 9, rng),
+                             k2 = randn(c.kout, c.C * 9, rng), b = randn(c.kout, 1, rng);
+        const xg::ImageShape out = xg::conv2d_output({{c.C, c.H, c.W}, 3, 1, c.p}, c.kout);
+        const std::size_t rows = out.channels * out.height * out.width;
+        const Matrix<double> r1 = randn(rows, c.m, rng), r2 = randn(rows, c.m, rng);
+        struct Run {
+            Matrix<double> y, dx, dk, dk2, db;
+        };
+        const auto run = [&](xg::ConvAlgorithm a) {
+            const xg::Conv2dSpec spec{{c.C, c.H, c.W}, 3, 1, c.p, a};
+            xg::Graph<double> g;
+            auto X = g.parameter(x, "X");
+            auto K = g.parameter(k, "K");
+            auto K2 = g.parameter(k2, "K2");
+            auto B = g.parameter(b, "b");
+            auto Y = conv2d(X, K, B, spec);
+            auto J = sum(Y * g.input(r1, "R1")) + sum(conv2d(X, K2, spec) * g.input(r2, "R2")) +
+                     sum(conv2d(X, K, spec) * g.input(r1, "R1b"));
+            g.backward(J);
+            return Run{Y.value(), X.grad(), K.grad(), K2.grad(), B.grad()};
+        };
+        const Run w = run(xg::ConvAlgorithm::winograd), i = run(xg::ConvAlgorithm::im2col);
+        if (c.C * c.kout * rows * c.m < 2000000) {
+            CHECK(rel_err(w.y, ref::conv2d(x, k, &b, {{c.C, c.H, c.W}, 3, 1, c.p})) <= 1e-12);
+        }
+        CHECK(rel_err(w.y, i.y) <= 1e-12);
+        CHECK(rel_err(w.dx, i.dx) <= 1e-12);
+        CHECK(rel_err(w.dk, i.dk) <= 1e-12);
+        CHECK(rel_err(w.dk2, i.dk2) <= 1e-12);
+        CHECK(rel_err(w.db, i.db) <= 1e-12);
+        // float32: within a few units in the last place of the largest entry.
+        const xg::Conv2dSpec spec{{c.C, c.H, c.W}, 3, 1, c.p, xg::ConvAlgorithm::winograd};
+        xg::Graph<float> gf;
+        auto Yf = conv2d(gf.input(to_float(x)), gf.parameter(to_float(k)), gf.parameter(to_float(b)), spec);
+        CHECK(rel_err(Yf.value(), i.y) <= 1e-5);
+    }
+}
+
+TEST_CASE("conv2d by Winograd: gradients against finite differences for padding 0-2, with and without bias") {
+    std::mt19937_64 rng(38);
+    for (std::size_t p : {0, 1, 2})
+        for (bool bias : {false, true}) {
+            CAPTURE(p);
+            CAPTURE(bias);
+            const xg::Conv2dSpec spec{{2, 5, 4}, 3, 1, p, xg::ConvAlgorithm::winograd};
+            xg::Graph<double> g;
+            auto X = g.parameter(randn(40, 3, rng), "X");
+            auto K = g.parameter(randn(3, 18, rng), "K");
+            auto Y = bias ? conv2d(X, K, g.parameter(randn(3, 1, rng), "b"), spec) : conv2d(X, K, spec);
+            auto J = weighted_sum(Y, rng);
+            xg::GradCheckOptions o;
+            o.rtol = 1e-6;
+            check_grads(g, J, o);
+        }
+}
+
 TEST_CASE("conv2d: pixels a stride does not reach get a zero gradient; replays with new data and a new batch size") {
     std::mt19937_64 rng(33);
     // 1 x 4 x 4, kernel 1, stride 2: only pixels (0, 0), (0, 2), (2, 0), (2, 2) are read.
@@ -245,8 +320,22 @@ TEST_CASE("image ops: errors name the op, the nodes, the image shape and the ari
                          "pool2d: a window of 3 with stride 2 does not tile the image 28x28: H − window = 28 − 3 = 25 "
                          "is not a multiple of the stride 2",
                          xg::ShapeError);
+    // Winograd computes 3 x 3 kernels of stride 1 only.
+    CHECK_THROWS_WITH_AS(xg::conv2d_output({{1, 9, 9}, 3, 2, 1, xg::ConvAlgorithm::winograd}, 2),
+                         "conv2d: Winograd's F(2x2, 3x3) needs a 3x3 kernel of stride 1, not a 3x3 kernel of stride 2 "
+                         "(ConvAlgorithm::automatic or im2col computes any)",
+                         xg::ShapeError);
+    auto X5 = g.input(Matrix<double>(xt::zeros<double>({25, 2})), "X5");
+    auto K5 = g.parameter(Matrix<double>(xt::zeros<double>({2, 25})), "K5");
+    const std::size_t with_x5 = g.size();
+    const std::string m4 =
+        message_of<xg::ShapeError>([&] { conv2d(X5, K5, {{1, 5, 5}, 5, 1, 0, xg::ConvAlgorithm::winograd}); });
+    CHECK(m4 == "conv2d(X5, K5): Winograd's F(2x2, 3x3) needs a 3x3 kernel of stride 1, not a 5x5 kernel of stride 1 "
+                "(ConvAlgorithm::automatic or im2col computes any): X5 [25x2], K5 [2x25]");
+    CHECK(g.size() == with_x5);
+    CHECK(conv2d(X5, K5, {{1, 5, 5}, 5, 1, 0, xg::ConvAlgorithm::im2col}).value().shape()[0] == 2);
     // Sizes whose product overflows are refused, not wrapped.
     const std::size_t huge = std::size_t(1) << 40;
     CHECK_THROWS_AS(conv2d(X, K, {{huge, huge, 1}, 1, 1, 0}), xg::ShapeError);
-    CHECK(g.size() == before);
+    CHECK(g.size() == with_x5 + 1);
 }

@@ -98,7 +98,8 @@ std::vector<Matrix<T>> train_conv_and_collect(std::size_t threads) {
     auto y = g.input(classes, "y");
     auto A1 = relu(conv2d(X, g.parameter(K1), g.parameter(b1), {{1, 20, 20}, 3, 1, 1}));   // 6 x 20 x 20
     auto P1 = max_pool2d(A1, {{6, 20, 20}, 2, 2});                                          // 6 x 10 x 10
-    auto A2 = relu(conv2d(P1, g.parameter(K2), g.parameter(b2), {{6, 10, 10}, 3, 1, 1}));  // 8 x 10 x 10
+    // The second convolution by Winograd's F(2×2, 3×3): its transforms run on the pool too.
+    auto A2 = relu(conv2d(P1, g.parameter(K2), g.parameter(b2), {{6, 10, 10}, 3, 1, 1, xg::ConvAlgorithm::winograd}));  // 8 x 10 x 10
     auto P2 = avg_pool2d(A2, {{8, 10, 10}, 2, 1});                                          // 8 x 9 x 9
     auto P3 = max_pool2d(P2, {{8, 9, 9}, 3, 3});                                            // 8 x 3 x 3
     auto J = softmax_cross_entropy(matmul(g.parameter(W), P3), y);
