@@ -41,8 +41,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
-#include "blas.hpp"
 #include "image.hpp"
 #include "parallel.hpp"
 
@@ -152,13 +152,176 @@ void winograd_kernels_adjoint(const T* dU, std::size_t kout, std::size_t C, bool
     }
 }
 
-/// V (16 planes of C × n·m, n = t1 − t0, winograd_plane apart) = Bᵀ d B for the input patch d of each
-/// tile in [t0, t1), each channel and image; `zeros` holds m zeros (the
-/// padding).
+// ---- the transforms of one tile, for all m images
+//
+// Each is written once (an always-inline body) and compiled twice on x86-64:
+// for the baseline (SSE2) and for AVX2, picked at run time when the CPU has
+// it (the library is built without arch flags). The transforms only add,
+// subtract and halve, and neither copy uses fused multiply-adds, so both give
+// the same bits.
+
+#define XG_WINOGRAD_INLINE __attribute__((always_inline)) inline
+
+/// o's 16 planes (plane apart) = Bᵀ d B for the 16 rows of m values at d.
+template <class T>
+XG_WINOGRAD_INLINE void input_tile_body(const T* const* d, T* o, std::size_t plane, std::size_t m) {
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < m; ++j) {
+        // Bᵀ d: rows r0 = d0 − d2, r1 = d1 + d2, r2 = d2 − d1, r3 = d1 − d3.
+        T r[4][4];
+        for (std::size_t q = 0; q < 4; ++q) {
+            r[0][q] = d[q][j] - d[8 + q][j];
+            r[1][q] = d[4 + q][j] + d[8 + q][j];
+            r[2][q] = d[8 + q][j] - d[4 + q][j];
+            r[3][q] = d[4 + q][j] - d[12 + q][j];
+        }
+        // (Bᵀ d) B: the same on each row's columns.
+        for (std::size_t a = 0; a < 4; ++a) {
+            T* oa = o + a * 4 * plane + j;
+            oa[0] = r[a][0] - r[a][2];
+            oa[plane] = r[a][1] + r[a][2];
+            oa[2 * plane] = r[a][2] - r[a][1];
+            oa[3 * plane] = r[a][1] - r[a][3];
+        }
+    }
+}
+
+/// The 16 rows at d += B v Bᵀ for v's 16 planes.
+template <class T>
+XG_WINOGRAD_INLINE void input_adjoint_tile_body(T* const* d, const T* v, std::size_t plane, std::size_t m) {
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < m; ++j) {
+        // B dV: q0 = v0, q1 = v1 − v2 + v3, q2 = v1 + v2 − v0, q3 = −v3 (rows).
+        T q[4][4];
+        for (std::size_t b = 0; b < 4; ++b) {
+            const T v0 = v[b * plane + j], v1 = v[(4 + b) * plane + j], v2 = v[(8 + b) * plane + j],
+                    v3 = v[(12 + b) * plane + j];
+            q[0][b] = v0;
+            q[1][b] = v1 - v2 + v3;
+            q[2][b] = v1 + v2 - v0;
+            q[3][b] = -v3;
+        }
+        // (B dV) Bᵀ: the same on each row's columns, added onto the patch.
+        for (std::size_t a = 0; a < 4; ++a) {
+            d[a * 4 + 0][j] += q[a][0];
+            d[a * 4 + 1][j] += q[a][1] - q[a][2] + q[a][3];
+            d[a * 4 + 2][j] += q[a][1] + q[a][2] - q[a][0];
+            d[a * 4 + 3][j] -= q[a][3];
+        }
+    }
+}
+
+/// The 4 rows at out = Aᵀ M A + bias for M's 16 planes at mm; nonzero when
+/// some output is not finite.
+template <class T>
+XG_WINOGRAD_INLINE std::uint64_t output_tile_body(const T* mm, std::size_t plane, T* const* out, T bias,
+                                                  std::size_t m) {
+    decltype(nonfinite_bit(T(0))) nonfinite = 0;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < m; ++j) {
+        // Aᵀ M: s0 = M0 + M1 + M2, s1 = M1 − M2 − M3 (rows of 4).
+        T s[2][4];
+        for (std::size_t q = 0; q < 4; ++q) {
+            const T m0 = mm[q * plane + j], m1 = mm[(4 + q) * plane + j], m2 = mm[(8 + q) * plane + j],
+                    m3 = mm[(12 + q) * plane + j];
+            s[0][q] = m0 + m1 + m2;
+            s[1][q] = m1 - m2 - m3;
+        }
+        for (std::size_t a = 0; a < 2; ++a) {
+            const T y0 = s[a][0] + s[a][1] + s[a][2] + bias, y1 = s[a][1] - s[a][2] - s[a][3] + bias;
+            out[a * 2][j] = y0;
+            out[a * 2 + 1][j] = y1;
+            nonfinite |= nonfinite_bit(y0) | nonfinite_bit(y1);
+        }
+    }
+    return nonfinite;
+}
+
+/// o's 16 planes = A dY Aᵀ for the 4 rows of m values at in.
+template <class T>
+XG_WINOGRAD_INLINE void output_adjoint_tile_body(const T* const* in, T* o, std::size_t plane, std::size_t m) {
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < m; ++j) {
+        // A dY: s0 = y0, s1 = y0 + y1, s2 = y0 − y1, s3 = −y1 (rows of 2).
+        const T y00 = in[0][j], y01 = in[1][j], y10 = in[2][j], y11 = in[3][j];
+        const T s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
+        for (std::size_t a = 0; a < 4; ++a) {
+            T* oa = o + a * 4 * plane + j;
+            oa[0] = s[a][0];
+            oa[plane] = s[a][0] + s[a][1];
+            oa[2 * plane] = s[a][0] - s[a][1];
+            oa[3 * plane] = -s[a][1];
+        }
+    }
+}
+
+/// One compiled set of the four tile transforms.
+template <class T>
+struct WinogradTileKernels {
+    const char* isa;
+    void (*input)(const T* const* d, T* o, std::size_t plane, std::size_t m);
+    void (*input_adjoint)(T* const* d, const T* v, std::size_t plane, std::size_t m);
+    std::uint64_t (*output)(const T* mm, std::size_t plane, T* const* out, T bias, std::size_t m);
+    void (*output_adjoint)(const T* const* in, T* o, std::size_t plane, std::size_t m);
+};
+
+// XG_WINOGRAD_SET(name, attribute) defines the set `name` compiled with `attribute`.
+#define XG_WINOGRAD_SET(NAME, ATTR)                                                                          \
+    template <class T>                                                                                       \
+    ATTR void NAME##_input(const T* const* d, T* o, std::size_t plane, std::size_t m) {                      \
+        input_tile_body(d, o, plane, m);                                                                     \
+    }                                                                                                        \
+    template <class T>                                                                                       \
+    ATTR void NAME##_input_adjoint(T* const* d, const T* v, std::size_t plane, std::size_t m) {              \
+        input_adjoint_tile_body(d, v, plane, m);                                                             \
+    }                                                                                                        \
+    template <class T>                                                                                       \
+    ATTR std::uint64_t NAME##_output(const T* mm, std::size_t plane, T* const* out, T bias, std::size_t m) { \
+        return output_tile_body(mm, plane, out, bias, m);                                                    \
+    }                                                                                                        \
+    template <class T>                                                                                       \
+    ATTR void NAME##_output_adjoint(const T* const* in, T* o, std::size_t plane, std::size_t m) {            \
+        output_adjoint_tile_body(in, o, plane, m);                                                           \
+    }                                                                                                        \
+    template <class T>                                                                                       \
+    constexpr WinogradTileKernels<T> NAME##_tile_kernels{#NAME, NAME##_input<T>, NAME##_input_adjoint<T>,    \
+                                                         NAME##_output<T>, NAME##_output_adjoint<T>};
+
+XG_WINOGRAD_SET(baseline, )
+#if defined(__x86_64__) && defined(__GNUC__)
+XG_WINOGRAD_SET(avx2, __attribute__((target("avx2"))))
+#endif
+#undef XG_WINOGRAD_SET
+#undef XG_WINOGRAD_INLINE
+
+/// The compiled sets this CPU runs, best last.
+template <class T>
+std::vector<const WinogradTileKernels<T>*> winograd_tile_sets() {
+    std::vector<const WinogradTileKernels<T>*> sets{&baseline_tile_kernels<T>};
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) sets.push_back(&avx2_tile_kernels<T>);
+#endif
+    return sets;
+}
+
+/// The best set this CPU runs (asked once).
+template <class T>
+const WinogradTileKernels<T>& winograd_tile_kernels() {
+    static const WinogradTileKernels<T>& best = *winograd_tile_sets<T>().back();
+    return best;
+}
+
+// ---- the transforms of a chunk of tiles, on the thread pool
+
+/// V (16 planes of C × n·m, n = t1 − t0, winograd_plane apart) = Bᵀ d B for
+/// the input patch d of each tile in [t0, t1), each channel and image;
+/// `zeros` holds m zeros (the padding).
 template <class T>
 void winograd_input(const ImageGeometry& g, const WinogradTiles& tl, const T* x, std::size_t m, std::size_t t0,
                     std::size_t t1, const T* zeros, T* V) {
     const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(g.C, ncols);
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     parallel_for(g.C * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t b, std::size_t e) {
         for (std::size_t w = b; w < e; ++w) {
             const std::size_t c = w / n, t = t0 + w % n, ti = t / tl.cols, tj = t % tl.cols;
@@ -173,26 +336,7 @@ void winograd_input(const ImageGeometry& g, const WinogradTiles& tl, const T* x,
                                         : zeros;
                 }
             }
-            T* o = V + c * ncols + (w % n) * m;
-#pragma GCC ivdep
-            for (std::size_t j = 0; j < m; ++j) {
-                // Bᵀ d: rows r0 = d0 − d2, r1 = d1 + d2, r2 = d2 − d1, r3 = d1 − d3.
-                T r[4][4];
-                for (std::size_t q = 0; q < 4; ++q) {
-                    r[0][q] = d[q][j] - d[8 + q][j];
-                    r[1][q] = d[4 + q][j] + d[8 + q][j];
-                    r[2][q] = d[8 + q][j] - d[4 + q][j];
-                    r[3][q] = d[4 + q][j] - d[12 + q][j];
-                }
-                // (Bᵀ d) B: the same on each row's columns.
-                for (std::size_t a = 0; a < 4; ++a) {
-                    T* oa = o + a * 4 * plane + j;
-                    oa[0] = r[a][0] - r[a][2];
-                    oa[plane] = r[a][1] + r[a][2];
-                    oa[2 * plane] = r[a][2] - r[a][1];
-                    oa[3 * plane] = r[a][1] - r[a][3];
-                }
-            }
+            kern.input(d, V + c * ncols + (w % n) * m, plane, m);
         }
     });
 }
@@ -204,6 +348,7 @@ template <class T>
 void winograd_input_adjoint(const ImageGeometry& g, const WinogradTiles& tl, const T* dV, std::size_t m,
                             std::size_t t0, std::size_t t1, T* sink, T* dx) {
     const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(g.C, ncols);
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     parallel_for(g.C, lines_per_chunk(16 * ncols, grain_arith), [&](std::size_t cb, std::size_t ce) {
         for (std::size_t c = cb; c < ce; ++c)
             for (std::size_t t = t0; t < t1; ++t) {
@@ -219,27 +364,7 @@ void winograd_input_adjoint(const ImageGeometry& g, const WinogradTiles& tl, con
                                             : sink;
                     }
                 }
-                const T* v = dV + c * ncols + (t - t0) * m;
-#pragma GCC ivdep
-                for (std::size_t j = 0; j < m; ++j) {
-                    // B dV: q0 = v0, q1 = v1 − v2 + v3, q2 = v1 + v2 − v0, q3 = −v3 (rows).
-                    T q[4][4];
-                    for (std::size_t b = 0; b < 4; ++b) {
-                        const T v0 = v[b * plane + j], v1 = v[(4 + b) * plane + j], v2 = v[(8 + b) * plane + j],
-                                v3 = v[(12 + b) * plane + j];
-                        q[0][b] = v0;
-                        q[1][b] = v1 - v2 + v3;
-                        q[2][b] = v1 + v2 - v0;
-                        q[3][b] = -v3;
-                    }
-                    // (B dV) Bᵀ: the same on each row's columns, added onto the patch.
-                    for (std::size_t a = 0; a < 4; ++a) {
-                        d[a * 4 + 0][j] += q[a][0];
-                        d[a * 4 + 1][j] += q[a][1] - q[a][2] + q[a][3];
-                        d[a * 4 + 2][j] += q[a][1] + q[a][2] - q[a][0];
-                        d[a * 4 + 3][j] -= q[a][3];
-                    }
-                }
+                kern.input_adjoint(d, dV + c * ncols + (t - t0) * m, plane, m);
             }
     });
 }
@@ -251,6 +376,7 @@ template <class T>
 bool winograd_output(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* M, std::size_t m,
                      std::size_t t0, std::size_t t1, const T* b, T* sink, T* y) {
     const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(kout, ncols);
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     std::atomic<bool> bad{false};
     parallel_for(kout * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t wb, std::size_t we) {
         for (std::size_t w = wb; w < we; ++w) {
@@ -261,38 +387,22 @@ bool winograd_output(const ImageGeometry& g, const WinogradTiles& tl, std::size_
                     const std::size_t oh = 2 * ti + a, ow = 2 * tj + bb;
                     out[a * 2 + bb] = oh < g.Ho && ow < g.Wo ? y + ((k * g.Ho + oh) * g.Wo + ow) * m : sink;
                 }
-            const T* mm = M + k * ncols + (w % n) * m;
-            const T bias = b ? b[k] : T(0);
-            decltype(nonfinite_bit(T(0))) nonfinite = 0;
-#pragma GCC ivdep
-            for (std::size_t j = 0; j < m; ++j) {
-                // Aᵀ M: s0 = M0 + M1 + M2, s1 = M1 − M2 − M3 (rows of 4).
-                T s[2][4];
-                for (std::size_t q = 0; q < 4; ++q) {
-                    const T m0 = mm[q * plane + j], m1 = mm[(4 + q) * plane + j], m2 = mm[(8 + q) * plane + j],
-                            m3 = mm[(12 + q) * plane + j];
-                    s[0][q] = m0 + m1 + m2;
-                    s[1][q] = m1 - m2 - m3;
-                }
-                for (std::size_t a = 0; a < 2; ++a) {
-                    const T y0 = s[a][0] + s[a][1] + s[a][2] + bias, y1 = s[a][1] - s[a][2] - s[a][3] + bias;
-                    out[a * 2][j] = y0;
-                    out[a * 2 + 1][j] = y1;
-                    nonfinite |= nonfinite_bit(y0) | nonfinite_bit(y1);
-                }
+            if (kern.output(M + k * ncols + (w % n) * m, plane, out, b ? b[k] : T(0), m)) {
+                bad.store(true, std::memory_order_relaxed);
             }
-            if (nonfinite) bad.store(true, std::memory_order_relaxed);
         }
     });
     return !bad.load();
 }
 
-/// dM (16 planes of Kout × n·m, winograd_plane apart) = A dY_tile Aᵀ for each tile in [t0, t1): the
-/// adjoint of winograd_output (outputs outside the image read `zeros`).
+/// dM (16 planes of Kout × n·m, winograd_plane apart) = A dY_tile Aᵀ for
+/// each tile in [t0, t1): the adjoint of winograd_output (outputs outside
+/// the image read `zeros`).
 template <class T>
 void winograd_output_adjoint(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* dy,
                              std::size_t m, std::size_t t0, std::size_t t1, const T* zeros, T* dM) {
     const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(kout, ncols);
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     parallel_for(kout * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t wb, std::size_t we) {
         for (std::size_t w = wb; w < we; ++w) {
             const std::size_t k = w / n, t = t0 + w % n, ti = t / tl.cols, tj = t % tl.cols;
@@ -302,20 +412,7 @@ void winograd_output_adjoint(const ImageGeometry& g, const WinogradTiles& tl, st
                     const std::size_t oh = 2 * ti + a, ow = 2 * tj + bb;
                     in[a * 2 + bb] = oh < g.Ho && ow < g.Wo ? dy + ((k * g.Ho + oh) * g.Wo + ow) * m : zeros;
                 }
-            T* o = dM + k * ncols + (w % n) * m;
-#pragma GCC ivdep
-            for (std::size_t j = 0; j < m; ++j) {
-                // A dY: s0 = y0, s1 = y0 + y1, s2 = y0 − y1, s3 = −y1 (rows of 2).
-                const T y00 = in[0][j], y01 = in[1][j], y10 = in[2][j], y11 = in[3][j];
-                const T s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
-                for (std::size_t a = 0; a < 4; ++a) {
-                    T* oa = o + a * 4 * plane + j;
-                    oa[0] = s[a][0];
-                    oa[plane] = s[a][0] + s[a][1];
-                    oa[2 * plane] = s[a][0] - s[a][1];
-                    oa[3 * plane] = -s[a][1];
-                }
-            }
+            kern.output_adjoint(in, dM + k * ncols + (w % n) * m, plane, m);
         }
     });
 }
