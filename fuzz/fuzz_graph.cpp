@@ -39,8 +39,9 @@
 //   17 absurd shape            a b  a user-defined op declaring 2^(a mod 62) x 2^(62 - a mod 62 + b mod 2)
 //                                      on the last node: a ShapeError, nothing allocated, nothing added
 //   18 accept changed leaves
-//   19 image op    kind C H W k stride padding nodes…   kind mod 4: conv2d(X, K), conv2d(X, K, b),
-//                                      max_pool2d(X), avg_pool2d(X); C, H, W: byte mod 9, k byte mod 5,
+//   19 image op    kind C H W k stride padding nodes…   kind mod 6: conv2d(X, K), conv2d(X, K, b),
+//                                      max_pool2d(X), avg_pool2d(X), and conv2d(X, K), conv2d(X, K, b)
+//                                      by Winograd (ConvAlgorithm::winograd); C, H, W: byte mod 9, k byte mod 5,
 //                                      stride and padding byte mod 4 (zeros and misfits included);
 //                                      the window is k, the padding unused, for pooling
 // After every backward() that returns, no leaf the loss reads may have taken a
@@ -270,15 +271,16 @@ private:
     /// geometries do not fit the nodes and must be refused with a
     /// ShapeError that adds no node.
     void image_op() {
-        const std::size_t kind = in_.below(4);
+        const std::size_t kind = in_.below(6);
         const xg::ImageShape im{in_.below(9), in_.below(9), in_.below(9)};
         const std::size_t k = in_.below(5), stride = in_.below(4), pad = in_.below(4);
         const std::size_t before = g_.size();
         try {
-            if (kind <= 1) {
+            if (kind <= 1 || kind >= 4) {
                 const xg::Var<T> x = node(), w = node();
-                const xg::Conv2dSpec spec{im, k, stride, pad};
-                if (kind == 0) {
+                const xg::Conv2dSpec spec{im, k, stride, pad,
+                                          kind >= 4 ? xg::ConvAlgorithm::winograd : xg::ConvAlgorithm::automatic};
+                if (kind % 2 == 0) {
                     conv2d(x, w, spec);
                 } else {
                     conv2d(x, w, node(), spec);

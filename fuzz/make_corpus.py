@@ -155,7 +155,8 @@ class Program:
         self.b.append(18)
 
     def image_op(self, kind, C, H, W, k, stride, padding, *nodes):
-        """kind 0 conv2d(X, K), 1 conv2d(X, K, b), 2 max_pool2d(X), 3 avg_pool2d(X), geometry as given."""
+        """kind 0 conv2d(X, K), 1 conv2d(X, K, b), 2 max_pool2d(X), 3 avg_pool2d(X), 4 and 5 the
+        convolutions by Winograd; geometry as given."""
         self.b += bytes([19, kind, C, H, W, k, stride, padding]) + bytes(nodes)
         self.nodes += 1
         return self.nodes - 1
@@ -421,6 +422,26 @@ def seeds():
     p.forward()
     p.backward_last()
     out["conv_net"] = p
+
+    # Winograd's F(2x2, 3x3) asked for (kind 5: with a bias) on 1 x 2 x 2
+    # images, padding 1; a NaN pixel then sends the pass to im2col; Winograd
+    # on a 2 x 2 kernel is refused.
+    p = Program()
+    X = p.input(4, 3, seq(12, 0.3))
+    K = p.parameter(2, 9, seq(18, -0.2, 0.07))
+    b = p.parameter(2, 1, [0.05, -0.1])
+    Y = p.image_op(5, 1, 2, 2, 3, 1, 1, X, K, b)  # 2·2·2 x 3
+    J = p.loss("mean", Y)
+    p.backward(J)
+    p.gradcheck()
+    p.read(K)
+    p.set_value(X, 4, 3, [math.nan] + seq(11, 0.3))
+    p.forward()
+    p.backward_last()
+    p.read(K)
+    p.image_op(4, 1, 2, 2, 2, 1, 1, X, K)  # Winograd on a 2 x 2 kernel
+    p.nodes -= 1                           # refused: no node added
+    out["winograd"] = p
 
     # The sequence ops: slices of rows and columns, joins of two and three
     # parts, an embedding lookup with a repeated id, losses, the gradient

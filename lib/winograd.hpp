@@ -29,8 +29,8 @@
 // conv2d then recomputes the pass by im2col.
 //
 // Tiles are taken a chunk at a time (a run of tiles for all m images, which
-// is a contiguous run of V's and M's columns), so that a chunk's V and M stay
-// in cache between the transforms and the products. Chunk boundaries depend
+// is a contiguous run of V's and M's columns), so that V and M need not hold
+// the whole batch. Chunk boundaries depend
 // on the sizes only; the transforms run on the thread pool in chunks of
 // whole (channel, tile) pairs — or whole channels where patches overlap — so
 // every split gives the same bits.
@@ -79,8 +79,11 @@ inline bool winograd_fits(const ImageGeometry& g) { return g.k == 3 && g.stride 
 /// row or column half outside the image when Ho or Wo is odd).
 struct WinogradTiles {
     std::size_t rows = 0, cols = 0, count = 0;
-    /// Tiles per chunk: about 2^21 entries of V and M together (8 MB in
-    /// float32: within the L3 cache, and gemms of hundreds of columns).
+    /// Tiles per chunk: about 2^23 entries of V and M together (32 MB in
+    /// float32). Each chunk costs 16 gemm calls per product and a hand-over
+    /// between the pool and OpenBLAS's threads, and on this machine that
+    /// cost outweighed keeping a chunk in cache (the figures are in
+    /// docs/performance.md, "Convolution").
     std::size_t per_chunk = 1;
 };
 
@@ -89,7 +92,7 @@ inline WinogradTiles winograd_tiles(const ImageGeometry& g, std::size_t kout, st
     t.rows = (g.Ho + 1) / 2;
     t.cols = (g.Wo + 1) / 2;
     t.count = t.rows * t.cols;
-    const std::size_t per_tile = 16 * (g.C + kout) * std::max<std::size_t>(m, 1), target = std::size_t(1) << 21;
+    const std::size_t per_tile = 16 * (g.C + kout) * std::max<std::size_t>(m, 1), target = std::size_t(1) << 23;
     t.per_chunk = std::max<std::size_t>(1, std::min(t.count, target / per_tile));
     return t;
 }
