@@ -316,10 +316,9 @@ template <class T>
 void Graph<T>::complete_grad(std::uint32_t id) {
     Impl& im = *impl_;
     Node& a = im.nodes[id];
-    const auto it = std::find_if(im.partials.begin(), im.partials.end(),
-                                 [id](const typename Impl::PartialGrad& r) { return r.node == id; });
-    if (it == im.partials.end()) throw GraphError("grad(" + name(id) + "): internal error: no record of its rows");
-    const typename Impl::PartialGrad r = *it;
+    const typename Impl::PartialGrad* record = im.partial_of(id);
+    if (!record) throw GraphError("grad(" + name(id) + "): internal error: no record of its rows");
+    const typename Impl::PartialGrad r = *record;
     Node& m = im.nodes[r.consumer];
     if (m.partial) complete_grad(r.consumer);  // the writer reads its own gradient whole
     bool current = im.forwards == r.forwards && !im.forward_incomplete;

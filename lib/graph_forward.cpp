@@ -245,12 +245,10 @@ void Graph<T>::check_finite_grad(std::uint32_t id, std::uint32_t input) {
     Node& a = impl_->nodes[input];
     const ConstView<T> v = view(grad_ref(a));
     std::size_t first = 0, end = v.size();
-    if (a.partial) {  // the rows this op wrote (the only writer of a partial gradient)
-        for (const typename Impl::PartialGrad& r : impl_->partials) {
-            if (r.node != input) continue;
-            first = r.begin * v.cols;
-            end = r.end * v.cols;
-        }
+    const typename Impl::PartialGrad* r = a.partial ? impl_->partial_of(input) : nullptr;
+    if (r) {  // the rows this op wrote (the only writer of a partial gradient)
+        first = r->begin * v.cols;
+        end = r->end * v.cols;
     }
     const std::size_t k = first + detail::first_non_finite(v.data + first, end - first);
     if (k == end) return;

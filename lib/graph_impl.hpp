@@ -134,6 +134,13 @@ struct Graph<T>::Impl {
         std::size_t first_version = 0;
     };
     std::vector<PartialGrad> partials;
+    /// The record of node `id`'s partly computed gradient, or null.
+    const PartialGrad* partial_of(std::uint32_t id) const {
+        for (const PartialGrad& r : partials) {
+            if (r.node == id) return &r;
+        }
+        return nullptr;
+    }
     std::vector<std::uint64_t> partial_versions;
     std::vector<char> plan_written;
     std::vector<Shape> plan_shapes;
