@@ -425,11 +425,14 @@ def seeds():
 
     # Winograd's F(2x2, 3x3) asked for (kind 5: with a bias) on 1 x 2 x 2
     # images, padding 1; a NaN pixel then sends the pass to im2col; Winograd
-    # on a 2 x 2 kernel is refused.
+    # on a 2 x 2 kernel is refused. A 3 x 3 kernel needs 9 columns, more than
+    # a leaf has (8): K = (concat_rows(P, Q))ᵀ, 2 x 9.
     p = Program()
     X = p.input(4, 3, seq(12, 0.3))
-    K = p.parameter(2, 9, seq(18, -0.2, 0.07))
+    P = p.parameter(8, 2, seq(16, -0.2, 0.07))
+    Q = p.parameter(1, 2, [0.3, -0.15])
     b = p.parameter(2, 1, [0.05, -0.1])
+    K = p.unary("transpose", p.op("concat_rows", P, Q))
     Y = p.image_op(5, 1, 2, 2, 3, 1, 1, X, K, b)  # 2·2·2 x 3
     J = p.loss("mean", Y)
     p.backward(J)
