@@ -165,6 +165,13 @@ void winograd_kernels_adjoint(const T* dU, std::size_t kout, std::size_t C, bool
 
 #define XG_WINOGRAD_INLINE __attribute__((always_inline)) inline
 
+/// Column q of the 4 × 4 positions in the 16 planes at p (plane apart), for
+/// image j: the entries of positions q, 4 + q, 8 + q and 12 + q.
+template <class T>
+XG_WINOGRAD_INLINE void plane_column(const T* p, std::size_t plane, std::size_t q, std::size_t j, T (&c)[4]) {
+    for (std::size_t a = 0; a < 4; ++a) c[a] = p[(4 * a + q) * plane + j];
+}
+
 /// o's 16 planes (plane apart) = Bᵀ d B for the 16 rows of m values at d.
 template <class T>
 XG_WINOGRAD_INLINE void input_tile_body(const T* const* d, T* o, std::size_t plane, std::size_t m) {
@@ -197,12 +204,12 @@ XG_WINOGRAD_INLINE void input_adjoint_tile_body(T* const* d, const T* v, std::si
         // B dV: q0 = v0, q1 = v1 − v2 + v3, q2 = v1 + v2 − v0, q3 = −v3 (rows).
         T q[4][4];
         for (std::size_t b = 0; b < 4; ++b) {
-            const T v0 = v[b * plane + j], v1 = v[(4 + b) * plane + j], v2 = v[(8 + b) * plane + j],
-                    v3 = v[(12 + b) * plane + j];
-            q[0][b] = v0;
-            q[1][b] = v1 - v2 + v3;
-            q[2][b] = v1 + v2 - v0;
-            q[3][b] = -v3;
+            T c[4];
+            plane_column(v, plane, b, j, c);
+            q[0][b] = c[0];
+            q[1][b] = c[1] - c[2] + c[3];
+            q[2][b] = c[1] + c[2] - c[0];
+            q[3][b] = -c[3];
         }
         // (B dV) Bᵀ: the same on each row's columns, added onto the patch.
         for (std::size_t a = 0; a < 4; ++a) {
@@ -225,10 +232,10 @@ XG_WINOGRAD_INLINE std::uint64_t output_tile_body(const T* mm, std::size_t plane
         // Aᵀ M: s0 = M0 + M1 + M2, s1 = M1 − M2 − M3 (rows of 4).
         T s[2][4];
         for (std::size_t q = 0; q < 4; ++q) {
-            const T m0 = mm[q * plane + j], m1 = mm[(4 + q) * plane + j], m2 = mm[(8 + q) * plane + j],
-                    m3 = mm[(12 + q) * plane + j];
-            s[0][q] = m0 + m1 + m2;
-            s[1][q] = m1 - m2 - m3;
+            T c[4];
+            plane_column(mm, plane, q, j, c);
+            s[0][q] = c[0] + c[1] + c[2];
+            s[1][q] = c[1] - c[2] - c[3];
         }
         for (std::size_t a = 0; a < 2; ++a) {
             const T y0 = s[a][0] + s[a][1] + s[a][2] + bias, y1 = s[a][1] - s[a][2] - s[a][3] + bias;
