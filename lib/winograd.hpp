@@ -30,10 +30,9 @@
 //
 // Tiles are taken a chunk at a time (a run of tiles for all m images, which
 // is a contiguous run of V's and M's columns), so that V and M need not hold
-// the whole batch. Chunk boundaries depend
-// on the sizes only; the transforms run on the thread pool in chunks of
-// whole (channel, tile) pairs — or whole channels where patches overlap — so
-// every split gives the same bits.
+// the whole batch. Chunk boundaries depend on the sizes only; the transforms
+// run on the thread pool in chunks of whole (channel, tile) pairs — or whole
+// channels where patches overlap — so every split gives the same bits.
 #pragma once
 
 #include <algorithm>
