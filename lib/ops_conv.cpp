@@ -3,6 +3,7 @@
 // dX = col2im(Kᵀ · img⁻¹(dY)) a band of output rows at a time; or, for
 // 3×3 kernels of stride 1, by Winograd's F(2×2, 3×3) (winograd.hpp).
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
 
 #include "blas.hpp"
@@ -211,28 +212,52 @@ private:
     }
 
     // Scratch of the Winograd path: 4 U, 5 V (a chunk), 6 M or dM (a chunk),
-    // 7 a row of m zeros (the padding) and a row that takes the writes of
-    // pixels outside the image, 8 dU, 9 dV (a chunk), 10 whether the last
-    // forward pass fell back to im2col (1) or not (0).
+    // 7 a row of m zeros (the padding), 8 dU, 9 dV (a chunk), 10 whether
+    // the last forward pass fell back to im2col (1) or not (0), 11 the
+    // tasks' shares of dU.
     struct WinogradBuffers {
         WinogradTiles tiles;
+        std::size_t task_images;
         Matrix<T>* v;
         Matrix<T>* mm;
         const T* zeros;
-        T* sink;
     };
+
+    /// Images per task when a chunk is cut into tasks of one tile and some
+    /// images, each running its own transforms and gemms on one thread: as
+    /// many as keep a task's products within 2^18 multiply-adds, which
+    /// OpenBLAS computes on the calling thread (so tasks on the two cores
+    /// never hand work to OpenBLAS's threads), and all m when they fit. 0
+    /// when that would be fewer than 32 images (thin products): the chunk's
+    /// gemms then run whole, on OpenBLAS's threads.
+    static std::size_t task_images(std::size_t kout, std::size_t C, std::size_t m) {
+        const std::size_t fit = (std::size_t(1) << 18) / (kout * C);
+        if (fit >= m) return m;
+        return fit >= 32 ? fit : 0;
+    }
 
     template <class Context>
     WinogradBuffers winograd_buffers(const Context& c, std::size_t kout, std::size_t m) const {
-        WinogradBuffers w{winograd_tiles(g_, kout, m), nullptr, nullptr, nullptr, nullptr};
+        WinogradBuffers w{winograd_tiles(g_, kout, m), task_images(kout, g_.C, m), nullptr, nullptr, nullptr};
         const std::size_t cols = w.tiles.per_chunk * m;
         w.v = &c.scratch(5, Shape{16, winograd_plane<T>(g_.C, cols)});
         w.mm = &c.scratch(6, Shape{16, winograd_plane<T>(kout, cols)});
-        Matrix<T>& pad = c.scratch(7, Shape{2, m});
+        Matrix<T>& pad = c.scratch(7, Shape{1, m});
         std::fill(pad.data(), pad.data() + m, T(0));
         w.zeros = pad.data();
-        w.sink = pad.data() + m;
         return w;
+    }
+
+    /// f(t, j0, j1) for each task of chunk [t0, t1): tile t, images [j0, j1).
+    template <class F>
+    static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, F&& f) {
+        const std::size_t groups = (m + per_task - 1) / per_task;
+        parallel_for((t1 - t0) * groups, 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) {
+                const std::size_t j0 = (i % groups) * per_task;
+                f(i, t0 + i / groups, j0, std::min(m, j0 + per_task));
+            }
+        });
     }
 
     // Y = Aᵀ [U ⊙ V] A (+ b) chunk by chunk: U = G K Gᵀ, V = Bᵀ X B, the 16
@@ -246,54 +271,105 @@ private:
         winograd_kernels(k.data, kout, C, u.data());
         const WinogradBuffers w = winograd_buffers(c, kout, m);
         const T* b = bias_ ? c.in(2).data : nullptr;
+        T *const V = w.v->data(), *const M = w.mm->data();
         bool finite = true;
         for (std::size_t t0 = 0; t0 < w.tiles.count; t0 += w.tiles.per_chunk) {
-            const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk), cols = (t1 - t0) * m;
-            const std::size_t vp = winograd_plane<T>(C, cols), mp = winograd_plane<T>(kout, cols);
-            winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, w.v->data());
-            for (std::size_t p = 0; p < 16; ++p) {
-                blas_gemm(false, false, kout, cols, C, T(1), u.data() + p * kout * C, w.v->data() + p * vp, T(0),
-                          w.mm->data() + p * mp);
+            const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk);
+            const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
+            if (w.task_images) {
+                std::atomic<bool> bad{false};
+                for_tasks(t0, t1, m, w.task_images, [&](std::size_t, std::size_t t, std::size_t j0, std::size_t j1) {
+                    winograd_input_part(g_, w.tiles, x.data, vl, t, j0, j1, w.zeros, V);
+                    for (std::size_t p = 0; p < 16; ++p) {
+                        blas_gemm_ld(false, false, kout, j1 - j0, C, T(1), u.data() + p * kout * C, C,
+                                     V + p * vl.plane + vl.column(t, j0), vl.ncols, T(0),
+                                     M + p * ml.plane + ml.column(t, j0), ml.ncols);
+                    }
+                    if (!winograd_output_part(g_, w.tiles, kout, M, ml, t, j0, j1, b, y.data)) {
+                        bad.store(true, std::memory_order_relaxed);
+                    }
+                });
+                finite &= !bad.load();
+                continue;
             }
-            finite &= winograd_output(g_, w.tiles, kout, w.mm->data(), m, t0, t1, b, w.sink, y.data);
+            winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, V);
+            for (std::size_t p = 0; p < 16; ++p) {
+                blas_gemm(false, false, kout, vl.ncols, C, T(1), u.data() + p * kout * C, V + p * vl.plane, T(0),
+                          M + p * ml.plane);
+            }
+            finite &= winograd_output(g_, w.tiles, kout, M, m, t0, t1, b, y.data);
         }
         return finite;
     }
 
     // The adjoint of forward_winograd, chunk by chunk: dM = A dY Aᵀ;
-    // dU = Σ_chunks dM · Vᵀ (V recomputed from X), dK = Gᵀ dU G;
-    // dV = Uᵀ · dM, dX += B dV Bᵀ; db = Σ_columns img⁻¹(dY).
+    // dU = Σ dM · Vᵀ (V recomputed from X), dK = Gᵀ dU G; dV = Uᵀ · dM,
+    // dX += B dV Bᵀ; db = Σ_columns img⁻¹(dY). With tasks, each task adds
+    // its tiles' share of dU into its own buffer, and the shares are summed
+    // in task order (the same bits for any thread count).
     void backward_winograd(BackwardContext<T>& c) const {
         const ConstView<T> x = c.in(0), k = c.in(1), dy = c.dout();
-        const std::size_t m = x.cols, kout = k.rows, C = g_.C, n = g_.P * m;
+        const std::size_t m = x.cols, kout = k.rows, C = g_.C, n = g_.P * m, kc = kout * C;
         const bool dx = c.needs_grad(0), dk = c.needs_grad(1), db = bias_ && c.needs_grad(2);
         if (dx || dk) {
             const Matrix<T>& u = c.scratch(4, Shape{16 * kout, C});
             const WinogradBuffers w = winograd_buffers(c, kout, m);
-            Matrix<T>* du = dk ? &c.scratch(8, Shape{16 * kout, C}) : nullptr;
-            Matrix<T>* dv = dx ? &c.scratch(9, Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)}) : nullptr;
+            T *const V = w.v->data(), *const dM = w.mm->data();
+            T* du = dk ? c.scratch(8, Shape{16 * kout, C}).data() : nullptr;
+            T* dv = dx ? c.scratch(9, Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)}).data() : nullptr;
+            const std::size_t tasks = w.task_images ? w.tiles.per_chunk * ((m + w.task_images - 1) / w.task_images) : 0;
+            T* shares = dk && tasks ? c.scratch(11, Shape{tasks, 16 * kc}).data() : nullptr;
             if (dx && !c.grad(0).accumulate) {
                 const MutView<T>& s = c.grad(0).view;
                 std::fill(s.data, s.data + s.size(), T(0));
             }
             for (std::size_t t0 = 0; t0 < w.tiles.count; t0 += w.tiles.per_chunk) {
-                const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk), cols = (t1 - t0) * m;
-                const std::size_t vp = winograd_plane<T>(C, cols), mp = winograd_plane<T>(kout, cols);
-                winograd_output_adjoint(g_, w.tiles, kout, dy.data, m, t0, t1, w.zeros, w.mm->data());
-                if (dk) winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, w.v->data());
-                for (std::size_t p = 0; p < 16; ++p) {
-                    const T* dmp = w.mm->data() + p * mp;
+                const std::size_t t1 = std::min(w.tiles.count, t0 + w.tiles.per_chunk);
+                const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
+                const bool first = t0 == 0;
+                if (w.task_images) {
+                    for_tasks(t0, t1, m, w.task_images, [&](std::size_t i, std::size_t t, std::size_t j0, std::size_t j1) {
+                        winograd_output_adjoint_part(g_, w.tiles, kout, dy.data, ml, t, j0, j1, w.zeros, dM);
+                        if (dk) winograd_input_part(g_, w.tiles, x.data, vl, t, j0, j1, w.zeros, V);
+                        for (std::size_t p = 0; p < 16; ++p) {
+                            const T* dmp = dM + p * ml.plane + ml.column(t, j0);
+                            if (dk) {
+                                blas_gemm_ld(false, true, kout, C, j1 - j0, T(1), dmp, ml.ncols,
+                                             V + p * vl.plane + vl.column(t, j0), vl.ncols, T(0),
+                                             shares + i * 16 * kc + p * kc, C);
+                            }
+                            if (dx) {
+                                blas_gemm_ld(true, false, C, j1 - j0, kout, T(1), u.data() + p * kc, C, dmp, ml.ncols,
+                                             T(0), dv + p * vl.plane + vl.column(t, j0), vl.ncols);
+                            }
+                        }
+                    });
                     if (dk) {
-                        blas_gemm(false, true, kout, C, cols, T(1), dmp, w.v->data() + p * vp, t0 ? T(1) : T(0),
-                                  du->data() + p * kout * C);
+                        // dU (+)= the tasks' shares, in task order.
+                        const std::size_t count = ((t1 - t0) * ((m + w.task_images - 1) / w.task_images));
+                        parallel_for(16 * kc, grain_arith, [&](std::size_t eb, std::size_t ee) {
+                            if (first) std::fill(du + eb, du + ee, T(0));
+                            for (std::size_t i = 0; i < count; ++i) {
+                                const T* share = shares + i * 16 * kc;
+                                for (std::size_t e = eb; e < ee; ++e) du[e] += share[e];
+                            }
+                        });
                     }
-                    if (dx) {
-                        blas_gemm(true, false, C, cols, kout, T(1), u.data() + p * kout * C, dmp, T(0), dv->data() + p * vp);
+                } else {
+                    winograd_output_adjoint(g_, w.tiles, kout, dy.data, m, t0, t1, w.zeros, dM);
+                    if (dk) winograd_input(g_, w.tiles, x.data, m, t0, t1, w.zeros, V);
+                    for (std::size_t p = 0; p < 16; ++p) {
+                        const T* dmp = dM + p * ml.plane;
+                        if (dk) {
+                            blas_gemm(false, true, kout, C, ml.ncols, T(1), dmp, V + p * vl.plane, first ? T(0) : T(1),
+                                      du + p * kc);
+                        }
+                        if (dx) blas_gemm(true, false, C, ml.ncols, kout, T(1), u.data() + p * kc, dmp, T(0), dv + p * vl.plane);
                     }
                 }
-                if (dx) winograd_input_adjoint(g_, w.tiles, dv->data(), m, t0, t1, w.sink, c.grad(0).view.data);
+                if (dx) winograd_input_adjoint(g_, w.tiles, dv, m, t0, t1, c.grad(0).view.data);
             }
-            if (dk) winograd_kernels_adjoint(du->data(), kout, C, c.grad(1).accumulate, c.grad(1).view.data);
+            if (dk) winograd_kernels_adjoint(du, kout, C, c.grad(1).accumulate, c.grad(1).view.data);
         }
         if (db) {
             const GradSink<T>& s = c.grad(2);

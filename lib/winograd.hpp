@@ -93,6 +93,9 @@ inline WinogradTiles winograd_tiles(const ImageGeometry& g, std::size_t kout, st
     t.count = t.rows * t.cols;
     const std::size_t per_tile = 16 * (g.C + kout) * std::max<std::size_t>(m, 1), target = std::size_t(1) << 23;
     t.per_chunk = std::max<std::size_t>(1, std::min(t.count, target / per_tile));
+    // Chunks of even sizes (49 tiles in chunks of 42 would leave 7 alone).
+    const std::size_t chunks = (t.count + t.per_chunk - 1) / t.per_chunk;
+    t.per_chunk = (t.count + chunks - 1) / chunks;
     return t;
 }
 
@@ -321,6 +324,114 @@ const WinogradTileKernels<T>& winograd_tile_kernels() {
     return best;
 }
 
+// ---- where a tile's rows are
+
+/// The 16 rows of the input patch of tile t in channel c, each from image
+/// j0 on: rows of `x` (C·H·W × m), or `outside` for pixels in the padding.
+template <class P>
+void patch_rows(const ImageGeometry& g, const WinogradTiles& tl, P* x, std::size_t m, std::size_t c, std::size_t t,
+                std::size_t j0, P* outside, P* (&d)[16]) {
+    const std::size_t ti = t / tl.cols, tj = t % tl.cols;
+    for (std::size_t a = 0; a < 4; ++a) {
+        const std::size_t ih = 2 * ti + a;  // padded coordinates
+        const bool row_in = ih >= g.pad && ih - g.pad < g.H;
+        for (std::size_t b = 0; b < 4; ++b) {
+            const std::size_t iw = 2 * tj + b;
+            d[a * 4 + b] = row_in && iw >= g.pad && iw - g.pad < g.W
+                               ? x + (c * g.hw + (ih - g.pad) * g.W + (iw - g.pad)) * m + j0
+                               : outside;
+        }
+    }
+}
+
+/// The 4 rows of the outputs of tile t in output channel k, each from image
+/// j0 on: rows of `y` (Kout·Ho·Wo × m), or `outside` past the image.
+template <class P>
+void tile_rows(const ImageGeometry& g, const WinogradTiles& tl, P* y, std::size_t m, std::size_t k, std::size_t t,
+               std::size_t j0, P* outside, P* (&out)[4]) {
+    const std::size_t ti = t / tl.cols, tj = t % tl.cols;
+    for (std::size_t a = 0; a < 2; ++a)
+        for (std::size_t b = 0; b < 2; ++b) {
+            const std::size_t oh = 2 * ti + a, ow = 2 * tj + b;
+            out[a * 2 + b] = oh < g.Ho && ow < g.Wo ? y + ((k * g.Ho + oh) * g.Wo + ow) * m + j0 : outside;
+        }
+}
+
+/// The transformed tiles of one chunk of tiles [t0, t0 + n) for all m
+/// images: 16 planes (winograd_plane apart) of `rows` (C or Kout) rows of
+/// n·m columns; tile t, image j is column (t − t0)·m + j.
+struct ChunkLayout {
+    std::size_t t0 = 0, ncols = 0, plane = 0, m = 0;
+    std::size_t column(std::size_t t, std::size_t j) const { return (t - t0) * m + j; }
+};
+
+template <class T>
+ChunkLayout chunk_layout(std::size_t rows, std::size_t m, std::size_t t0, std::size_t t1) {
+    const std::size_t ncols = (t1 - t0) * m;
+    return ChunkLayout{t0, ncols, winograd_plane<T>(rows, ncols), m};
+}
+
+// ---- the transforms of one tile for some of the images: a task's share
+
+/// V's columns of tile t, images [j0, j1) = Bᵀ d B, every channel.
+template <class T>
+void winograd_input_part(const ImageGeometry& g, const WinogradTiles& tl, const T* x, const ChunkLayout& v,
+                         std::size_t t, std::size_t j0, std::size_t j1, const T* zeros, T* V) {
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
+    for (std::size_t c = 0; c < g.C; ++c) {
+        const T* d[16];
+        patch_rows(g, tl, x, v.m, c, t, j0, zeros, d);
+        kern.input(d, V + c * v.ncols + v.column(t, j0), v.plane, j1 - j0);
+    }
+}
+
+/// Images per call of a tile transform that writes outputs outside the
+/// image: those go to a block of this many values on the caller's stack
+/// (never read), so no two threads share a scratch row.
+constexpr std::size_t winograd_block = 64;
+
+/// Y's outputs of tile t in output channel k, images [j0, j1) = Aᵀ M A + bias
+/// (M: the chunk's planes at mm); nonzero when some are not finite.
+template <class T>
+std::uint64_t output_tile(const ImageGeometry& g, const WinogradTiles& tl, const WinogradTileKernels<T>& kern,
+                          const T* M, const ChunkLayout& mm, std::size_t k, std::size_t t, std::size_t j0,
+                          std::size_t j1, T bias, T* y) {
+    std::uint64_t nonfinite = 0;
+    T outside[winograd_block];
+    for (std::size_t j = j0; j < j1; j += winograd_block) {
+        T* out[4];
+        tile_rows(g, tl, y, mm.m, k, t, j, outside, out);
+        nonfinite |= kern.output(M + k * mm.ncols + mm.column(t, j), mm.plane, out, bias,
+                                 std::min(winograd_block, j1 - j));
+    }
+    return nonfinite;
+}
+
+/// Y's outputs of tile t, images [j0, j1) = Aᵀ M A (+ b), every output
+/// channel. False when some are not finite.
+template <class T>
+bool winograd_output_part(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* M,
+                          const ChunkLayout& mm, std::size_t t, std::size_t j0, std::size_t j1, const T* b, T* y) {
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
+    std::uint64_t nonfinite = 0;
+    for (std::size_t k = 0; k < kout; ++k) nonfinite |= output_tile(g, tl, kern, M, mm, k, t, j0, j1, b ? b[k] : T(0), y);
+    return nonfinite == 0;
+}
+
+/// dM's columns of tile t, images [j0, j1) = A dY Aᵀ, every output channel
+/// (outputs past the image read `zeros`).
+template <class T>
+void winograd_output_adjoint_part(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* dy,
+                                  const ChunkLayout& mm, std::size_t t, std::size_t j0, std::size_t j1,
+                                  const T* zeros, T* dM) {
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
+    for (std::size_t k = 0; k < kout; ++k) {
+        const T* in[4];
+        tile_rows(g, tl, dy, mm.m, k, t, j0, zeros, in);
+        kern.output_adjoint(in, dM + k * mm.ncols + mm.column(t, j0), mm.plane, j1 - j0);
+    }
+}
+
 // ---- the transforms of a chunk of tiles, on the thread pool
 
 /// V (16 planes of C × n·m, n = t1 − t0, winograd_plane apart) = Bᵀ d B for
@@ -329,77 +440,55 @@ const WinogradTileKernels<T>& winograd_tile_kernels() {
 template <class T>
 void winograd_input(const ImageGeometry& g, const WinogradTiles& tl, const T* x, std::size_t m, std::size_t t0,
                     std::size_t t1, const T* zeros, T* V) {
-    const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(g.C, ncols);
+    const std::size_t n = t1 - t0;
+    const ChunkLayout v = chunk_layout<T>(g.C, m, t0, t1);
     const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     parallel_for(g.C * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t b, std::size_t e) {
         for (std::size_t w = b; w < e; ++w) {
-            const std::size_t c = w / n, t = t0 + w % n, ti = t / tl.cols, tj = t % tl.cols;
+            const std::size_t c = w / n, t = t0 + w % n;
             const T* d[16];
-            for (std::size_t a = 0; a < 4; ++a) {
-                const std::size_t ih = 2 * ti + a;  // padded coordinates
-                const bool row_in = ih >= g.pad && ih - g.pad < g.H;
-                for (std::size_t bb = 0; bb < 4; ++bb) {
-                    const std::size_t iw = 2 * tj + bb;
-                    d[a * 4 + bb] = row_in && iw >= g.pad && iw - g.pad < g.W
-                                        ? x + (c * g.hw + (ih - g.pad) * g.W + (iw - g.pad)) * m
-                                        : zeros;
-                }
-            }
-            kern.input(d, V + c * ncols + (w % n) * m, plane, m);
+            patch_rows(g, tl, x, m, c, t, 0, zeros, d);
+            kern.input(d, V + c * v.ncols + v.column(t, 0), v.plane, m);
         }
     });
 }
 
 /// dX (C·H·W × m) += B dV Bᵀ for each tile in [t0, t1): the adjoint of
-/// winograd_input (padding entries dropped onto `sink`, m scratch values).
-/// Patches of neighbouring tiles overlap, so the pool takes whole channels.
+/// winograd_input (what falls on the padding is dropped). Patches of
+/// neighbouring tiles overlap, so the pool takes whole channels.
 template <class T>
 void winograd_input_adjoint(const ImageGeometry& g, const WinogradTiles& tl, const T* dV, std::size_t m,
-                            std::size_t t0, std::size_t t1, T* sink, T* dx) {
-    const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(g.C, ncols);
+                            std::size_t t0, std::size_t t1, T* dx) {
+    const ChunkLayout v = chunk_layout<T>(g.C, m, t0, t1);
     const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
-    parallel_for(g.C, lines_per_chunk(16 * ncols, grain_arith), [&](std::size_t cb, std::size_t ce) {
+    parallel_for(g.C, lines_per_chunk(16 * v.ncols, grain_arith), [&](std::size_t cb, std::size_t ce) {
+        T outside[winograd_block];
         for (std::size_t c = cb; c < ce; ++c)
-            for (std::size_t t = t0; t < t1; ++t) {
-                const std::size_t ti = t / tl.cols, tj = t % tl.cols;
-                T* d[16];
-                for (std::size_t a = 0; a < 4; ++a) {
-                    const std::size_t ih = 2 * ti + a;
-                    const bool row_in = ih >= g.pad && ih - g.pad < g.H;
-                    for (std::size_t bb = 0; bb < 4; ++bb) {
-                        const std::size_t iw = 2 * tj + bb;
-                        d[a * 4 + bb] = row_in && iw >= g.pad && iw - g.pad < g.W
-                                            ? dx + (c * g.hw + (ih - g.pad) * g.W + (iw - g.pad)) * m
-                                            : sink;
-                    }
+            for (std::size_t t = t0; t < t1; ++t)
+                for (std::size_t j = 0; j < m; j += winograd_block) {
+                    T* d[16];
+                    patch_rows(g, tl, dx, m, c, t, j, outside, d);
+                    kern.input_adjoint(d, dV + c * v.ncols + v.column(t, j), v.plane, std::min(winograd_block, m - j));
                 }
-                kern.input_adjoint(d, dV + c * ncols + (t - t0) * m, plane, m);
-            }
     });
 }
 
 /// Y's tiles in [t0, t1) (Y is Kout·Ho·Wo × m) = Aᵀ M A, plus b[k] on
-/// output channel k when b is given; outputs outside the image go to `sink`
-/// (m scratch values). False when some output is not finite.
+/// output channel k when b is given. False when some output is not finite.
 template <class T>
 bool winograd_output(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* M, std::size_t m,
-                     std::size_t t0, std::size_t t1, const T* b, T* sink, T* y) {
-    const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(kout, ncols);
+                     std::size_t t0, std::size_t t1, const T* b, T* y) {
+    const std::size_t n = t1 - t0;
+    const ChunkLayout mm = chunk_layout<T>(kout, m, t0, t1);
     const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     std::atomic<bool> bad{false};
     parallel_for(kout * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t wb, std::size_t we) {
+        std::uint64_t nonfinite = 0;
         for (std::size_t w = wb; w < we; ++w) {
-            const std::size_t k = w / n, t = t0 + w % n, ti = t / tl.cols, tj = t % tl.cols;
-            T* out[4];
-            for (std::size_t a = 0; a < 2; ++a)
-                for (std::size_t bb = 0; bb < 2; ++bb) {
-                    const std::size_t oh = 2 * ti + a, ow = 2 * tj + bb;
-                    out[a * 2 + bb] = oh < g.Ho && ow < g.Wo ? y + ((k * g.Ho + oh) * g.Wo + ow) * m : sink;
-                }
-            if (kern.output(M + k * ncols + (w % n) * m, plane, out, b ? b[k] : T(0), m)) {
-                bad.store(true, std::memory_order_relaxed);
-            }
+            const std::size_t k = w / n;
+            nonfinite |= output_tile(g, tl, kern, M, mm, k, t0 + w % n, 0, m, b ? b[k] : T(0), y);
         }
+        if (nonfinite) bad.store(true, std::memory_order_relaxed);
     });
     return !bad.load();
 }
@@ -410,18 +499,15 @@ bool winograd_output(const ImageGeometry& g, const WinogradTiles& tl, std::size_
 template <class T>
 void winograd_output_adjoint(const ImageGeometry& g, const WinogradTiles& tl, std::size_t kout, const T* dy,
                              std::size_t m, std::size_t t0, std::size_t t1, const T* zeros, T* dM) {
-    const std::size_t n = t1 - t0, ncols = n * m, plane = winograd_plane<T>(kout, ncols);
+    const std::size_t n = t1 - t0;
+    const ChunkLayout mm = chunk_layout<T>(kout, m, t0, t1);
     const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     parallel_for(kout * n, lines_per_chunk(16 * m, grain_arith), [&](std::size_t wb, std::size_t we) {
         for (std::size_t w = wb; w < we; ++w) {
-            const std::size_t k = w / n, t = t0 + w % n, ti = t / tl.cols, tj = t % tl.cols;
+            const std::size_t k = w / n, t = t0 + w % n;
             const T* in[4];
-            for (std::size_t a = 0; a < 2; ++a)
-                for (std::size_t bb = 0; bb < 2; ++bb) {
-                    const std::size_t oh = 2 * ti + a, ow = 2 * tj + bb;
-                    in[a * 2 + bb] = oh < g.Ho && ow < g.Wo ? dy + ((k * g.Ho + oh) * g.Wo + ow) * m : zeros;
-                }
-            kern.output_adjoint(in, dM + k * ncols + (w % n) * m, plane, m);
+            tile_rows(g, tl, dy, m, k, t, 0, zeros, in);
+            kern.output_adjoint(in, dM + k * mm.ncols + mm.column(t, 0), mm.plane, m);
         }
     });
 }

@@ -138,16 +138,19 @@ TEST_CASE("conv2d's adjoints on batches whose dX is computed in several bands of
 
 TEST_CASE("conv2d by Winograd's F(2x2, 3x3) equals the direct convolution, and its gradients im2col's, over several chunks of tiles") {
     // Odd output sizes (half tiles at the bottom and right), padding 0-2, a
-    // 1 x 1 image read through padding 2, the automatic choice's sizes, and
-    // 64 → 64 channels whose 36 tiles of 64 images run in chunks of 16, the
-    // last one shorter. X and K feed two convolutions each, so dX and dK
-    // accumulate.
+    // 1 x 1 image read through padding 2, the automatic choice's sizes;
+    // 64 → 64 channels on 100 images, whose tasks take a tile and 64 or 36
+    // images; 64 → 64 on 18 x 18, 81 tiles in two chunks of tasks; and
+    // 256 → 256 channels, whose products are too large for tasks (whole
+    // chunks on OpenBLAS's threads), 25 tiles in two chunks. X and K feed
+    // two convolutions each, so dX and dK accumulate.
     std::mt19937_64 rng(37);
     struct W {
         std::size_t C, H, W, kout, p, m;
     };
-    const W cases[] = {{1, 4, 5, 2, 0, 3}, {3, 9, 7, 5, 1, 6}, {2, 1, 1, 3, 2, 2}, {2, 2, 3, 3, 1, 1},
-                       {16, 14, 14, 16, 1, 5}, {64, 12, 11, 64, 1, 64}};
+    const W cases[] = {{1, 4, 5, 2, 0, 3},        {3, 9, 7, 5, 1, 6},      {2, 1, 1, 3, 2, 2},
+                       {2, 2, 3, 3, 1, 1},        {16, 14, 14, 16, 1, 5},  {64, 12, 11, 64, 1, 64},
+                       {64, 5, 6, 64, 1, 100},    {64, 18, 18, 64, 1, 64}, {256, 10, 10, 256, 1, 64}};
     for (const W& c : cases) {
         CAPTURE(c.C);
         CAPTURE(c.H);
@@ -173,6 +176,9 @@ TEST_CASE("conv2d by Winograd's F(2x2, 3x3) equals the direct convolution, and i
             auto Y = conv2d(X, K, B, spec);
             auto J = sum(Y * g.input(r1, "R1")) + sum(conv2d(X, K2, spec) * g.input(r2, "R2")) +
                      sum(conv2d(X, K, spec) * g.input(r1, "R1b"));
+            g.backward(J);
+            // A replay: the scratch buffers hold the last step's numbers.
+            g.forward();
             g.backward(J);
             return Run{Y.value(), X.grad(), K.grad(), K2.grad(), B.grad()};
         };
