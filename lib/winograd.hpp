@@ -30,9 +30,13 @@
 //
 // Tiles are taken a chunk at a time (a run of tiles for all m images, which
 // is a contiguous run of V's and M's columns), so that V and M need not hold
-// the whole batch. Chunk boundaries depend on the sizes only; the transforms
-// run on the thread pool in chunks of whole (channel, tile) pairs — or whole
-// channels where patches overlap — so every split gives the same bits.
+// the whole batch. Within a chunk, conv2d either cuts the work into tasks of
+// one tile and some images, each running its transforms (the *_part
+// functions) and its gemms on one thread of the pool, or, where such gemms
+// would be too thin, runs each transform over the chunk on the pool (in
+// pieces of whole (channel, tile) pairs, or whole channels where patches
+// overlap) and the chunk's gemms on OpenBLAS's threads. Chunk and task
+// boundaries depend on the sizes only, so every split gives the same bits.
 #pragma once
 
 #include <algorithm>
@@ -79,9 +83,10 @@ inline bool winograd_fits(const ImageGeometry& g) { return g.k == 3 && g.stride 
 struct WinogradTiles {
     std::size_t rows = 0, cols = 0, count = 0;
     /// Tiles per chunk: about 2^23 entries of V and M together (32 MB in
-    /// float32). Each chunk costs 16 gemm calls per product and a hand-over
-    /// between the pool and OpenBLAS's threads, and on this machine that
-    /// cost outweighed keeping a chunk in cache (the figures are in
+    /// float32), in chunks of even sizes. Where the chunk's gemms run whole
+    /// on OpenBLAS's threads, each chunk costs 16 gemm calls per product and
+    /// hand-overs between the pool and those threads, and on this machine
+    /// that cost outweighed keeping a chunk in cache (the figures are in
     /// docs/performance.md, "Convolution").
     std::size_t per_chunk = 1;
 };
