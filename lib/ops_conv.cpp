@@ -248,7 +248,8 @@ private:
         return w;
     }
 
-    /// f(t, j0, j1) for each task of chunk [t0, t1): tile t, images [j0, j1).
+    /// f(i, t, j0, j1) for each task i of the chunk of tiles [t0, t1): tile
+    /// t, images [j0, j1); on the pool, a task at a time.
     template <class F>
     static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, F&& f) {
         const std::size_t groups = (m + per_task - 1) / per_task;
