@@ -4,9 +4,9 @@
 // 3×3 kernels of stride 1, by Winograd's F(2×2, 3×3) (winograd.hpp).
 #include <algorithm>
 #include <atomic>
-#include <type_traits>
 
 #include "blas.hpp"
+#include "broadcast.hpp"
 #include "image.hpp"
 #include "ops_common.hpp"
 #include "winograd.hpp"
@@ -248,11 +248,14 @@ private:
         return w;
     }
 
+    /// Tasks per tile: the groups of `per_task` images among m.
+    static std::size_t task_groups(std::size_t m, std::size_t per_task) { return (m + per_task - 1) / per_task; }
+
     /// f(i, t, j0, j1) for each task i of the chunk of tiles [t0, t1): tile
     /// t, images [j0, j1); on the pool, a task at a time.
     template <class F>
     static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, F&& f) {
-        const std::size_t groups = (m + per_task - 1) / per_task;
+        const std::size_t groups = task_groups(m, per_task);
         parallel_for((t1 - t0) * groups, 1, [&](std::size_t b, std::size_t e) {
             for (std::size_t i = b; i < e; ++i) {
                 const std::size_t j0 = (i % groups) * per_task;
@@ -318,7 +321,8 @@ private:
             T *const V = w.v->data(), *const dM = w.mm->data();
             T* du = dk ? c.scratch(8, Shape{16 * kout, C}).data() : nullptr;
             T* dv = dx ? c.scratch(9, Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)}).data() : nullptr;
-            const std::size_t tasks = w.task_images ? w.tiles.per_chunk * ((m + w.task_images - 1) / w.task_images) : 0;
+            const std::size_t groups = w.task_images ? task_groups(m, w.task_images) : 0;
+            const std::size_t tasks = w.tiles.per_chunk * groups;
             T* shares = dk && tasks ? c.scratch(11, Shape{tasks, 16 * kc}).data() : nullptr;
             if (dx && !c.grad(0).accumulate) {
                 const MutView<T>& s = c.grad(0).view;
@@ -347,7 +351,7 @@ private:
                     });
                     if (dk) {
                         // dU (+)= the tasks' shares, in task order.
-                        const std::size_t count = ((t1 - t0) * ((m + w.task_images - 1) / w.task_images));
+                        const std::size_t count = (t1 - t0) * groups;
                         parallel_for(16 * kc, grain_arith, [&](std::size_t eb, std::size_t ee) {
                             if (first) std::fill(du + eb, du + ee, T(0));
                             for (std::size_t i = 0; i < count; ++i) {
@@ -373,24 +377,10 @@ private:
             if (dk) winograd_kernels_adjoint(du, kout, C, c.grad(1).accumulate, c.grad(1).view.data);
         }
         if (db) {
+            // Σ_columns of dY read as Kout × Ho·Wo·m: the sum of a bias's
+            // gradient (vmath's sixteen partial sums, rows on the pool).
             const GradSink<T>& s = c.grad(2);
-            parallel_for(kout, lines_per_chunk(n, grain_arith), [&](std::size_t rb, std::size_t re) {
-                for (std::size_t r = rb; r < re; ++r) {
-                    // A row is Ho·Wo·m entries: float32 sums in double, in 16
-                    // interleaved partial sums (a loop the compiler vectorises
-                    // without reordering a sum), added in a fixed order.
-                    using Acc = std::conditional_t<(sizeof(T) < sizeof(double)), double, T>;
-                    const T* row = dy.data + r * n;
-                    Acc part[16] = {};
-                    std::size_t j = 0;
-                    for (; j + 16 <= n; j += 16)
-                        for (std::size_t l = 0; l < 16; ++l) part[l] += row[j + l];
-                    for (; j < n; ++j) part[j % 16] += row[j];
-                    Acc sum = Acc(0);
-                    for (const Acc v : part) sum += v;
-                    s.view[r] = s.accumulate ? s.view[r] + T(sum) : T(sum);
-                }
-            });
+            unbroadcast_into(ConstView<T>{dy.data, kout, n}, s.view, s.accumulate, T(1));
         }
     }
 
