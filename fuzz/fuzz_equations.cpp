@@ -61,7 +61,7 @@ double shown(double v) {
 
 /// The value of `e` with every matrix 1 × 1: a name's value comes from its
 /// spelling, m is 3, a transpose changes nothing, a sum sums one number;
-/// numbers as printed. `largest` receives the largest magnitude on the way.
+/// numbers, exponents among them, as printed. `largest` receives the largest magnitude on the way.
 double value(const xg::sym::Expr& e, double& largest) {
     const double v = value_of(e, largest);
     if (!(std::fabs(v) <= largest)) largest = std::isnan(v) ? INFINITY : std::fabs(v);
@@ -102,7 +102,7 @@ double value_of(const xg::sym::Expr& e, double& largest) {
         case Kind::hadamard:
         case Kind::matmul: return arg(0) * arg(1);
         case Kind::div: return arg(0) / arg(1);
-        case Kind::pow: return std::pow(arg(0), e->number);
+        case Kind::pow: return std::pow(arg(0), shown(e->number));  // an exponent prints as a number
         case Kind::transpose: return arg(0);
         default: broken("a placeholder in a parsed formula", "");
     }

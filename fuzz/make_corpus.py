@@ -656,6 +656,8 @@ def equation_seeds():
         # Long sign chains and scales: parsed within the 64 levels, printed with more parentheses than that.
         "deep_rendering": "Z1 = 00*-------------------------------------------------2/-------------------------------"
                           "0000000*90 Z1@ W1 W1 lA@oMZs00000000W24407\n",
+        # An exponent prints to 6 digits as any number does: T^1.66667.
+        "long_exponent": "dZ1 = (A2 - Y) 1 W^22_2.T.T_^1.666666-0W24407 (1 - A5^2)\nZ = X^1.007631 + X^-0.333333333\n",
         "long_number": "dZ2 = A2 -44444444444444444444444^T\ndb2 = 1/m * 0.123456789 * sum_columns(dZ2)\n",
         # Names with Greek letters and combining marks, as explain prints batch_norm's statistics.
         "batch_norm": "dZ̃1 = dA1 * step(Z̃1)\ndγ1 = 1/m * Σ_columns(dZ̃1 ⊙ X̂1); dβ1 = 1/m * sum_columns(dZ̃1)\n"
