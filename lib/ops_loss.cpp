@@ -119,17 +119,11 @@ public:
         } else {
             check_unit_labels(y, [&c](const std::string& what) { c.fail(what); });
         }
-        // log(1 + e^−|Z|), through the vector kernels.
-        const std::size_t n = z.size();
-        T* t = c.scratch(0, z.shape()).data();
-        for_entries(n, [&](std::size_t k) { t[k] = -std::fabs(z[k]); });
-        vexp(t, t, n);
-        vlog1p(t, t, n);
-        const double sum = parallel_sum<double>(n, grain_arith, [&](std::size_t b, std::size_t e) {
-            return sum_in_double(b, e, [&](std::size_t k) {
-                const double zk = z[k];
-                return max0(zk) - double(y[k]) * zk + double(t[k]);
-            });
+        // Σ max(Z, 0) − Y ⊙ Z + log(1 + e^−|Z|), one vector pass per chunk
+        // (vmath.hpp; chunks of a fixed size, so the same bits on any number of threads).
+        const auto kernel = vmath<T>().bce_logits_sum;
+        const double sum = parallel_sum<double>(z.size(), grain_arith, [&](std::size_t b, std::size_t e) {
+            return kernel(z.data + b, y.data + b, e - b);
         });
         c.out()[0] = T(sum / double(z.cols));
     }

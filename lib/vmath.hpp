@@ -1,6 +1,6 @@
 // Vectorised elementwise math (exp, log, log1p, tanh, sigmoid, softplus),
-// Adam's update, a sum, a dot product, a row of a small matrix product and a
-// range check, for float and double. Internal to the library.
+// Adam's update, a sum, a dot product, a row of a small matrix product, a
+// range check and the logistic loss's sum, for float and double. Internal to the library.
 //
 // The kernels (vmath_kernels.cpp) are compiled once per instruction set, each
 // translation unit with its own flags; the best set the CPU supports is picked
@@ -49,6 +49,13 @@ struct VmathTable {
                         bool accumulate);
     // Whether 0 ≤ x[k] ≤ 1 for every k < n (false at a NaN).
     bool (*all_in_unit)(const T* x, std::size_t n);
+    // Σ max(z[k], 0) − y[k] z[k] + log(1 + e^−|z[k]|) over k < n, in double:
+    // the logistic loss's sum. log(1 + e^−|z|) is rounded to T (log1p's and
+    // exp's bits); the rest is computed in double, in eight partial sums
+    // (k mod 8, over the whole groups of 8) added as
+    // ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), then the n mod 8 last
+    // terms in order — the same bits on every set.
+    double (*bce_logits_sum)(const T* z, const T* y, std::size_t n);
 };
 
 /// The kernels compiled for one instruction set.

@@ -103,18 +103,25 @@ inline BF pow2(BF n) {
 
 /// eˣ = 2ᵏ e^r, k = round(x / ln 2), r = x − k ln 2 (ln 2 in two parts, fdlibm);
 /// e^r = 1 + r + r c / (2 − c), c = r − r² P(r²) (fdlibm's e_exp.c).
-inline BD exp_kernel(BD x) {
-    const BD hi(709.782712893384), lo(-745.1332191019412), magic(0x1.8p52);
-    BD xc = xsimd::select(x > hi, hi, x);  // NaN passes both
-    xc = xsimd::select(xc < lo, lo, xc);
-    const BD kd = (xc * BD(1.44269504088896338700e+00) + magic) - magic;
+/// e^r and k of eˣ = 2ᵏ e^r for x within exp's range (below).
+inline BD exp_reduced(BD xc, BD& kd) {
+    const BD magic(0x1.8p52);
+    kd = (xc * BD(1.44269504088896338700e+00) + magic) - magic;
     const BD r = (xc - kd * BD(6.93147180369123816490e-01)) - kd * BD(1.90821492927058770002e-10);
     const BD t = r * r;
     const BD c = r - t * (BD(1.66666666666666019037e-01) +
                           t * (BD(-2.77777777770155933842e-03) +
                                t * (BD(6.61375632143793436117e-05) +
                                     t * (BD(-1.65339022054652515390e-06) + t * BD(4.13813679705723846039e-08)))));
-    const BD p = BD(1) - ((r * c) / (c - BD(2)) - r);
+    return BD(1) - ((r * c) / (c - BD(2)) - r);
+}
+
+inline BD exp_kernel(BD x) {
+    const BD hi(709.782712893384), lo(-745.1332191019412);
+    BD xc = xsimd::select(x > hi, hi, x);  // NaN passes both
+    xc = xsimd::select(xc < lo, lo, xc);
+    BD kd;
+    const BD p = exp_reduced(xc, kd);
     // 2ᵏ in two factors where it leaves the normal range: the product with p
     // stays exact and the last factor rounds once (subnormal results).
     const auto small = kd < BD(-1000), large = kd > BD(1000);
@@ -126,21 +133,42 @@ inline BD exp_kernel(BD x) {
 }
 
 /// eˣ in float: the same reduction; e^r = 1 + r + r² P(r) (Cephes expf).
-inline BF exp_kernel(BF x) {
-    const BF hi(88.72283935546875f), lo(-103.97208f), magic(0x1.8p23f);
-    BF xc = xsimd::select(x > hi, hi, x);
-    xc = xsimd::select(xc < lo, lo, xc);
-    const BF kd = (xc * BF(1.44269504088896341f) + magic) - magic;
+inline BF exp_reduced(BF xc, BF& kd) {
+    const BF magic(0x1.8p23f);
+    kd = (xc * BF(1.44269504088896341f) + magic) - magic;
     const BF r = (xc - kd * BF(0.693359375f)) - kd * BF(-2.12194440e-4f);
     const BF poly = ((((BF(1.9875691500E-4f) * r + BF(1.3981999507E-3f)) * r + BF(8.3334519073E-3f)) * r +
                       BF(4.1665795894E-2f)) * r + BF(1.6666665459E-1f)) * r + BF(5.0000001201E-1f);
-    const BF p = poly * (r * r) + r + BF(1);
+    return poly * (r * r) + r + BF(1);
+}
+
+inline BF exp_kernel(BF x) {
+    const BF hi(88.72283935546875f), lo(-103.97208f);
+    BF xc = xsimd::select(x > hi, hi, x);
+    xc = xsimd::select(xc < lo, lo, xc);
+    BF kd;
+    const BF p = exp_reduced(xc, kd);
     const auto small = kd < BF(-120), large = kd > BF(120);
     const BF n = xsimd::select(small, kd + BF(32), xsimd::select(large, kd - BF(1), kd));
     const BF s = xsimd::select(small, BF(0x1p-32f), xsimd::select(large, BF(2), BF(1)));
     BF y = p * pow2(n) * s;
     y = xsimd::select(x > hi, inf<float>(), y);
     return keep_nan(x, xsimd::select(x < lo, BF(0), y));
+}
+
+/// |x| from which tanh x rounds to ±1: 2 / (e^{2|x|} + 1) is below a quarter
+/// of the spacing of the numbers just below 1 (2⁻²⁶ in float, 2⁻⁵⁵ in double).
+template <class T>
+constexpr T tanh_flat = sizeof(T) == 4 ? T(10) : T(20);
+
+/// eˣ for 0 ≤ x ≤ 2 tanh_flat<T> (below), where 2ᵏ is a normal number and
+/// exp_kernel's range handling changes nothing: exp_kernel's bits, fewer
+/// operations.
+template <class T>
+B<T> exp_moderate(B<T> x) {
+    B<T> kd;
+    const B<T> p = exp_reduced(x, kd);
+    return p * pow2(kd);
 }
 
 // ---- log ---------------------------------------------------------------------
@@ -221,10 +249,14 @@ inline BF tanh_small(BF x) {
 }
 
 /// tanh x = ±(1 − 2 / (e^{2|x|} + 1)) from |x| = 0.625 on; tanh(±0) = ±0.
+/// From |x| = tanh_flat on (|x| = ∞ too) the result rounds to ±1, so |x| is
+/// clamped there and e^{2|x|} needs no range handling: the same bits as the
+/// unclamped formula, fewer operations.
 template <class T>
-B<T> tanh_kernel(B<T> x) {
-    const B<T> a = abs_of<T>(x), one(1);
-    const B<T> big = with_sign_of<T>(one - B<T>(2) / (exp_kernel(a + a) + one), x);
+[[gnu::always_inline]] inline B<T> tanh_kernel(B<T> x) {  // into apply's loop, its constants outside it
+    const B<T> a = abs_of<T>(x), one(1), flat(tanh_flat<T>);
+    const B<T> ac = xsimd::select(a < flat, a, flat);  // NaN gives flat; keep_nan restores it
+    const B<T> big = with_sign_of<T>(one - B<T>(2) / (exp_moderate<T>(ac + ac) + one), x);
     const B<T> y = xsimd::select(a < B<T>(0.625), tanh_small(x), big);
     return keep_nan(x, xsimd::select(x == B<T>(0), x, y));
 }
@@ -366,6 +398,58 @@ void row_product(T* c, const T* a, std::size_t sa, const T* b, std::size_t ldb, 
     }
 }
 
+// Σ max(z, 0) − y z + log(1 + e^−|z|) in double, the order of vmath.hpp:
+// the last term's float or double is log1p_kernel(exp_kernel(−|z|)) (as
+// vlog1p after vexp gives it), the rest is computed in double. Blocks of L
+// entries (whole T batches and whole groups of 8) go through the vectors:
+// lane l of acc[q] is partial sum q·WD + l. The entries after them, scalar.
+template <class T>
+double bce_logits_sum(const T* z, const T* y, std::size_t n) {
+    constexpr std::size_t W = B<T>::size, WD = BD::size, L = W > 8 ? W : 8, R = 8 / WD;
+    static_assert(L % 8 == 0 && 8 % WD == 0, "a block holds whole groups of 8 and whole batches");
+    const auto soft = [](B<T> v) { return log1p_kernel<T>(exp_kernel(neg_abs<T>(v))); };
+    const auto max0 = [](double v) { return v > 0 ? v : v <= 0 ? 0.0 : v; };
+    alignas(64) T t[L];
+    alignas(64) double zd[L], yd[L], td[L];
+    BD acc[R];
+    for (std::size_t q = 0; q < R; ++q) acc[q] = BD(0.0);
+    std::size_t k = 0;
+    for (; k + L <= n; k += L) {
+        for (std::size_t q = 0; q < L; q += W) soft(B<T>::load_unaligned(z + k + q)).store_aligned(t + q);
+        for (std::size_t i = 0; i < L; ++i) {
+            zd[i] = double(z[k + i]);
+            yd[i] = double(y[k + i]);
+            td[i] = double(t[i]);
+        }
+        for (std::size_t g = 0; g < L; g += 8) {
+            for (std::size_t q = 0; q < R; ++q) {
+                const BD zq = BD::load_aligned(zd + g + q * WD), yq = BD::load_aligned(yd + g + q * WD);
+                const BD m = xsimd::select(zq > BD(0.0), zq, xsimd::select(zq <= BD(0.0), BD(0.0), zq));
+                acc[q] = acc[q] + ((m - yq * zq) + BD::load_aligned(td + g + q * WD));
+            }
+        }
+    }
+    alignas(64) double part[8];
+    for (std::size_t q = 0; q < R; ++q) acc[q].store_aligned(part + q * WD);
+    // The rest: log(1 + e^−|z|) through batches padded with zeros, then the
+    // remaining groups of 8 into the partial sums and the tail in order.
+    const std::size_t rest = n - k;
+    if (rest > 0) {
+        for (std::size_t i = 0; i < L; ++i) zd[i] = i < rest ? double(z[k + i]) : 0.0;
+        T zt[L];
+        for (std::size_t i = 0; i < L; ++i) zt[i] = i < rest ? z[k + i] : T(0);
+        for (std::size_t q = 0; q < L; q += W) soft(B<T>::load_unaligned(zt + q)).store_aligned(t + q);
+    }
+    const auto term = [&](std::size_t i) { return (max0(zd[i]) - double(y[k + i]) * zd[i]) + double(t[i]); };
+    std::size_t i = 0;
+    for (; i + 8 <= rest; i += 8) {
+        for (std::size_t j = 0; j < 8; ++j) part[j] = part[j] + term(i + j);
+    }
+    double r = ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
+    for (; i < rest; ++i) r = r + term(i);
+    return r;
+}
+
 // Whether 0 ≤ x[k] ≤ 1 for every k < n (a NaN is not).
 template <class T>
 bool all_in_unit(const T* x, std::size_t n) {
@@ -386,7 +470,7 @@ template <class T>
 constexpr VmathTable<T> table() {
     return VmathTable<T>{apply<T, exp_kernel>,     apply<T, log_kernel>,        apply<T, log1p_kernel<T>>,
                          apply<T, tanh_kernel<T>>, apply<T, sigmoid_kernel<T>>, apply<T, softplus_kernel<T>>,
-                         adam<T>, sum<T>, dot<T>, row_product<T>, all_in_unit<T>};
+                         adam<T>, sum<T>, dot<T>, row_product<T>, all_in_unit<T>, bce_logits_sum<T>};
 }
 
 #define XG_VMATH_STR2(a) #a

@@ -2,10 +2,12 @@
 // the C++ library over dense, extreme and random inputs for float and double,
 // the special values (±0, ±∞, NaN, subnormals, overflow and underflow of exp),
 // tails of every length, equal bits from every instruction set compiled
-// that this CPU runs, Adam's update against its scalar recurrence, and the sum
-// and dot product against their stated summation order.
+// that this CPU runs, Adam's update against its scalar recurrence, and the sum,
+// the dot product and the logistic loss's sum against their stated summation
+// order.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -443,5 +445,77 @@ TEST_CASE_TEMPLATE("vmath: the range check of labels, tails and NaN included", T
             }
         }
         CHECK(check(nullptr, 0));
+    }
+}
+
+TEST_CASE_TEMPLATE("vmath: the logistic loss's sum has its stated order's bits on every instruction set", T, float,
+                   double) {
+    // The reference: log(1 + e^−|z|) from the set's own exp and log1p
+    // kernels (rounded to T), the rest in double, eight partial sums
+    // (k mod 8) added ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), the
+    // tail in order.
+    const auto reference = [](const VmathTable<T>& v, const T* z, const T* y, std::size_t n) {
+        std::vector<T> t(n);
+        for (std::size_t k = 0; k < n; ++k) t[k] = -std::fabs(z[k]);
+        v.exp(t.data(), t.data(), n);
+        v.log1p(t.data(), t.data(), n);
+        const auto term = [&](std::size_t k) {
+            const double zk = z[k], m = zk > 0 ? zk : zk <= 0 ? 0.0 : zk;
+            return (m - double(y[k]) * zk) + double(t[k]);
+        };
+        double s[8] = {};
+        std::size_t k = 0;
+        for (; k + 8 <= n; k += 8) {
+            for (std::size_t j = 0; j < 8; ++j) s[j] = s[j] + term(k + j);
+        }
+        double r = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+        for (; k < n; ++k) r = r + term(k);
+        return r;
+    };
+    const std::size_t n = 1037;
+    std::mt19937 rng(14);
+    std::normal_distribution<double> normal;
+    std::uniform_real_distribution<double> uniform;
+    std::vector<T> z(n), y(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        z[k] = T(normal(rng) * (k % 7 == 0 ? 30.0 : 2.0));
+        y[k] = k % 4 == 0 ? T(k % 8 == 0) : T(uniform(rng));  // labels 0 and 1, and soft ones
+    }
+    z[3] = T(0);
+    z[4] = -T(0);
+    std::size_t count = 0;
+    const VmathKernels* const* sets = xg::detail::vmath_supported(count);
+    for (std::size_t set = 0; set < count; ++set) {
+        const std::string isa = sets[set]->isa;
+        CAPTURE(isa);
+        const VmathTable<T>& v = of<T>(*sets[set]);
+        for (std::size_t len : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(9),
+                                std::size_t(15), std::size_t(16), std::size_t(17), std::size_t(24), std::size_t(31),
+                                std::size_t(33), std::size_t(400), n}) {
+            CAPTURE(len);
+            const double got = v.bce_logits_sum(z.data(), y.data(), len);
+            CHECK(same_bits(got, reference(v, z.data(), y.data(), len)));
+            // And it is the loss: within rounding of the sum in long double of std::'s terms.
+            long double exact = 0, magnitude = 0;
+            for (std::size_t k = 0; k < len; ++k) {
+                const long double zk = z[k];
+                const long double term = std::max(zk, 0.0L) - (long double)y[k] * zk + std::log1p(std::exp(-std::fabs(zk)));
+                exact += term;
+                magnitude += std::fabs(term);
+            }
+            CHECK(std::fabs((long double)got - exact) <= 4 * (len + 1) * std::numeric_limits<T>::epsilon() * magnitude);
+        }
+        // NaN and infinities reach the sum.
+        std::vector<T> w = z;
+        w[21] = std::numeric_limits<T>::quiet_NaN();
+        CHECK(std::isnan(v.bce_logits_sum(w.data(), y.data(), n)));
+        w[21] = z[21];
+        w[24] = std::numeric_limits<T>::infinity();  // y = 1 there: ∞ − 1·∞ is NaN, as the scalar formula gives
+        CHECK(std::isnan(v.bce_logits_sum(w.data(), y.data(), n)));
+        CHECK(same_bits(v.bce_logits_sum(w.data(), y.data(), n), reference(v, w.data(), y.data(), n)));
+        w[24] = z[24];
+        w[1030] = -std::numeric_limits<T>::infinity();  // after the vector blocks; 0 < y < 1 there: the term is +∞
+        CHECK(same_bits(v.bce_logits_sum(w.data(), y.data(), n), reference(v, w.data(), y.data(), n)));
+        CHECK(std::isinf(v.bce_logits_sum(w.data(), y.data(), n)));
     }
 }
