@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include <xgrad/threads.hpp>
+
 #include "blas.hpp"
 #include "broadcast.hpp"
 #include "image.hpp"
@@ -211,13 +213,15 @@ private:
         if (bias_) std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
     }
 
-    // Scratch of the Winograd path: 4 U, 5 V (a chunk), 6 M or dM (a chunk),
+    // Scratch of the Winograd path: 4 U, 5 V (a chunk, or a slot per lane of
+    // tasks), 6 M or dM (the same),
     // 7 a row of m zeros (the padding), 8 dU, 9 dV (a chunk), 10 whether
     // the last forward pass fell back to im2col (1) or not (0), 11 the
     // tasks' shares of dU.
     struct WinogradBuffers {
         WinogradTiles tiles;
         std::size_t task_images;
+        std::size_t lanes;  // with tasks: the slots of V and M, one per lane (for_tasks)
         Matrix<T>* v;
         Matrix<T>* mm;
         const T* zeros;
@@ -238,10 +242,19 @@ private:
 
     template <class Context>
     WinogradBuffers winograd_buffers(const Context& c, std::size_t kout, std::size_t m) const {
-        WinogradBuffers w{winograd_tiles(g_, kout, m), task_images(kout, g_.C, m), nullptr, nullptr, nullptr};
-        const std::size_t cols = w.tiles.per_chunk * m;
-        w.v = &c.scratch(5, Shape{16, winograd_plane<T>(g_.C, cols)});
-        w.mm = &c.scratch(6, Shape{16, winograd_plane<T>(kout, cols)});
+        WinogradBuffers w{winograd_tiles(g_, kout, m), task_images(kout, g_.C, m), 0, nullptr, nullptr, nullptr};
+        if (w.task_images) {
+            // A task's V and M live in its lane's slot (task_layout), reused
+            // task after task: they stay in the core's cache instead of
+            // streaming a chunk's planes through memory.
+            w.lanes = std::min(xg::threads(), w.tiles.per_chunk * task_groups(m, w.task_images));
+            w.v = &c.scratch(5, Shape{16 * w.lanes, winograd_plane<T>(g_.C, w.task_images)});
+            w.mm = &c.scratch(6, Shape{16 * w.lanes, winograd_plane<T>(kout, w.task_images)});
+        } else {
+            const std::size_t cols = w.tiles.per_chunk * m;
+            w.v = &c.scratch(5, Shape{16, winograd_plane<T>(g_.C, cols)});
+            w.mm = &c.scratch(6, Shape{16, winograd_plane<T>(kout, cols)});
+        }
         Matrix<T>& pad = c.scratch(7, Shape{1, m});
         std::fill(pad.data(), pad.data() + m, T(0));
         w.zeros = pad.data();
@@ -251,15 +264,23 @@ private:
     /// Tasks per tile: the groups of `per_task` images among m.
     static std::size_t task_groups(std::size_t m, std::size_t per_task) { return (m + per_task - 1) / per_task; }
 
-    /// f(i, t, j0, j1) for each task i of the chunk of tiles [t0, t1): tile
-    /// t, images [j0, j1); on the pool, a task at a time.
+    /// f(lane, i, t, j0, j1) for each task i of the chunk of tiles [t0, t1):
+    /// tile t, images [j0, j1). `lanes` loops run on the pool, each taking
+    /// the next task until none is left, so a lane (and its slot of scratch)
+    /// serves one task at a time. Which lane runs a task changes nothing in
+    /// the task's result.
     template <class F>
-    static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, F&& f) {
-        const std::size_t groups = task_groups(m, per_task);
-        parallel_for((t1 - t0) * groups, 1, [&](std::size_t b, std::size_t e) {
-            for (std::size_t i = b; i < e; ++i) {
-                const std::size_t j0 = (i % groups) * per_task;
-                f(i, t0 + i / groups, j0, std::min(m, j0 + per_task));
+    static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, std::size_t lanes,
+                          F&& f) {
+        const std::size_t groups = task_groups(m, per_task), count = (t1 - t0) * groups;
+        std::atomic<std::size_t> next{0};
+        parallel_for(lanes, 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t lane = b; lane < e; ++lane) {
+                for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < count;
+                     i = next.fetch_add(1, std::memory_order_relaxed)) {
+                    const std::size_t j0 = (i % groups) * per_task;
+                    f(lane, i, t0 + i / groups, j0, std::min(m, j0 + per_task));
+                }
             }
         });
     }
@@ -282,14 +303,17 @@ private:
             const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
             if (w.task_images) {
                 std::atomic<bool> bad{false};
-                for_tasks(t0, t1, m, w.task_images, [&](std::size_t, std::size_t t, std::size_t j0, std::size_t j1) {
-                    winograd_input_part(g_, w.tiles, x.data, vl, t, j0, j1, w.zeros, V);
+                for_tasks(t0, t1, m, w.task_images, w.lanes,
+                          [&](std::size_t lane, std::size_t, std::size_t t, std::size_t j0, std::size_t j1) {
+                    const ChunkLayout tv = task_layout<T>(C, m, w.task_images, t, j0);
+                    const ChunkLayout tm = task_layout<T>(kout, m, w.task_images, t, j0);
+                    T *const Vs = V + lane * 16 * tv.plane, *const Ms = M + lane * 16 * tm.plane;
+                    winograd_input_part(g_, w.tiles, x.data, tv, t, j0, j1, w.zeros, Vs);
                     for (std::size_t p = 0; p < 16; ++p) {
                         blas_gemm_ld(false, false, kout, j1 - j0, C, T(1), u.data() + p * kout * C, C,
-                                     V + p * vl.plane + vl.column(t, j0), vl.ncols, T(0),
-                                     M + p * ml.plane + ml.column(t, j0), ml.ncols);
+                                     Vs + p * tv.plane, tv.ncols, T(0), Ms + p * tm.plane, tm.ncols);
                     }
-                    if (!winograd_output_part(g_, w.tiles, kout, M, ml, t, j0, j1, b, y.data)) {
+                    if (!winograd_output_part(g_, w.tiles, kout, Ms, tm, t, j0, j1, b, y.data)) {
                         bad.store(true, std::memory_order_relaxed);
                     }
                 });
@@ -333,18 +357,21 @@ private:
                 const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
                 const bool first = t0 == 0;
                 if (w.task_images) {
-                    for_tasks(t0, t1, m, w.task_images, [&](std::size_t i, std::size_t t, std::size_t j0, std::size_t j1) {
-                        winograd_output_adjoint_part(g_, w.tiles, kout, dy.data, ml, t, j0, j1, w.zeros, dM);
-                        if (dk) winograd_input_part(g_, w.tiles, x.data, vl, t, j0, j1, w.zeros, V);
+                    for_tasks(t0, t1, m, w.task_images, w.lanes,
+                              [&](std::size_t lane, std::size_t i, std::size_t t, std::size_t j0, std::size_t j1) {
+                        const ChunkLayout tv = task_layout<T>(C, m, w.task_images, t, j0);
+                        const ChunkLayout tm = task_layout<T>(kout, m, w.task_images, t, j0);
+                        T *const Vs = V + lane * 16 * tv.plane, *const dMs = dM + lane * 16 * tm.plane;
+                        winograd_output_adjoint_part(g_, w.tiles, kout, dy.data, tm, t, j0, j1, w.zeros, dMs);
+                        if (dk) winograd_input_part(g_, w.tiles, x.data, tv, t, j0, j1, w.zeros, Vs);
                         for (std::size_t p = 0; p < 16; ++p) {
-                            const T* dmp = dM + p * ml.plane + ml.column(t, j0);
+                            const T* dmp = dMs + p * tm.plane;
                             if (dk) {
-                                blas_gemm_ld(false, true, kout, C, j1 - j0, T(1), dmp, ml.ncols,
-                                             V + p * vl.plane + vl.column(t, j0), vl.ncols, T(0),
-                                             shares + i * 16 * kc + p * kc, C);
+                                blas_gemm_ld(false, true, kout, C, j1 - j0, T(1), dmp, tm.ncols, Vs + p * tv.plane,
+                                             tv.ncols, T(0), shares + i * 16 * kc + p * kc, C);
                             }
                             if (dx) {
-                                blas_gemm_ld(true, false, C, j1 - j0, kout, T(1), u.data() + p * kc, C, dmp, ml.ncols,
+                                blas_gemm_ld(true, false, C, j1 - j0, kout, T(1), u.data() + p * kc, C, dmp, tm.ncols,
                                              T(0), dv + p * vl.plane + vl.column(t, j0), vl.ncols);
                             }
                         }

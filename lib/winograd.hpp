@@ -366,14 +366,22 @@ void tile_rows(const ImageGeometry& g, const WinogradTiles& tl, P* y, std::size_
 /// images: 16 planes (winograd_plane apart) of `rows` (C or Kout) rows of
 /// n·m columns; tile t, image j is column (t − t0)·m + j.
 struct ChunkLayout {
-    std::size_t t0 = 0, ncols = 0, plane = 0, m = 0;
-    std::size_t column(std::size_t t, std::size_t j) const { return (t - t0) * m + j; }
+    std::size_t t0 = 0, ncols = 0, plane = 0, m = 0, j0 = 0;
+    std::size_t column(std::size_t t, std::size_t j) const { return (t - t0) * m + j - j0; }
 };
 
 template <class T>
 ChunkLayout chunk_layout(std::size_t rows, std::size_t m, std::size_t t0, std::size_t t1) {
     const std::size_t ncols = (t1 - t0) * m;
-    return ChunkLayout{t0, ncols, winograd_plane<T>(rows, ncols), m};
+    return ChunkLayout{t0, ncols, winograd_plane<T>(rows, ncols), m, 0};
+}
+
+/// A task's own planes: tile t, images [j0, j0 + width) at column 0, rows of
+/// `width` entries (a slot of 16 · winograd_plane(rows, width) values that
+/// the task's thread reuses for its next task, so they stay in its cache).
+template <class T>
+ChunkLayout task_layout(std::size_t rows, std::size_t m, std::size_t width, std::size_t t, std::size_t j0) {
+    return ChunkLayout{t, width, winograd_plane<T>(rows, width), m, j0};
 }
 
 // ---- the transforms of one tile for some of the images: a task's share
