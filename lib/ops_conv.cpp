@@ -265,21 +265,23 @@ private:
     static std::size_t task_groups(std::size_t m, std::size_t per_task) { return (m + per_task - 1) / per_task; }
 
     /// f(lane, i, t, j0, j1) for each task i of the chunk of tiles [t0, t1):
-    /// tile t, images [j0, j1). `lanes` loops run on the pool, each taking
-    /// the next task until none is left, so a lane (and its slot of scratch)
-    /// serves one task at a time. Which lane runs a task changes nothing in
-    /// the task's result.
+    /// tile t, images [j0, j1); only the tiles of one color (0–3,
+    /// winograd_tile_color) unless `color` is 4. `lanes` loops run on the
+    /// pool, each taking the next task until none is left, so a lane (and its
+    /// slot of scratch) serves one task at a time. Which lane runs a task
+    /// changes nothing in the task's result.
     template <class F>
-    static void for_tasks(std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task, std::size_t lanes,
-                          F&& f) {
+    void for_tasks(const WinogradTiles& tl, std::size_t t0, std::size_t t1, std::size_t m, std::size_t per_task,
+                   std::size_t lanes, std::size_t color, F&& f) const {
         const std::size_t groups = task_groups(m, per_task), count = (t1 - t0) * groups;
         std::atomic<std::size_t> next{0};
         parallel_for(lanes, 1, [&](std::size_t b, std::size_t e) {
             for (std::size_t lane = b; lane < e; ++lane) {
                 for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < count;
                      i = next.fetch_add(1, std::memory_order_relaxed)) {
-                    const std::size_t j0 = (i % groups) * per_task;
-                    f(lane, i, t0 + i / groups, j0, std::min(m, j0 + per_task));
+                    const std::size_t t = t0 + i / groups, j0 = (i % groups) * per_task;
+                    if (color < 4 && winograd_tile_color(tl, t) != color) continue;
+                    f(lane, i, t, j0, std::min(m, j0 + per_task));
                 }
             }
         });
@@ -303,7 +305,7 @@ private:
             const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
             if (w.task_images) {
                 std::atomic<bool> bad{false};
-                for_tasks(t0, t1, m, w.task_images, w.lanes,
+                for_tasks(w.tiles, t0, t1, m, w.task_images, w.lanes, 4,
                           [&](std::size_t lane, std::size_t, std::size_t t, std::size_t j0, std::size_t j1) {
                     const ChunkLayout tv = task_layout<T>(C, m, w.task_images, t, j0);
                     const ChunkLayout tm = task_layout<T>(kout, m, w.task_images, t, j0);
@@ -344,7 +346,10 @@ private:
             const WinogradBuffers w = winograd_buffers(c, kout, m);
             T *const V = w.v->data(), *const dM = w.mm->data();
             T* du = dk ? c.scratch(8, Shape{16 * kout, C}).data() : nullptr;
-            T* dv = dx ? c.scratch(9, Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)}).data() : nullptr;
+            // dV: a chunk's planes, or with tasks a slot per lane like V's.
+            const Shape dv_shape = w.task_images ? Shape{16 * w.lanes, winograd_plane<T>(C, w.task_images)}
+                                                 : Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)};
+            T* dv = dx ? c.scratch(9, dv_shape).data() : nullptr;
             const std::size_t groups = w.task_images ? task_groups(m, w.task_images) : 0;
             const std::size_t tasks = w.tiles.per_chunk * groups;
             T* shares = dk && tasks ? c.scratch(11, Shape{tasks, 16 * kc}).data() : nullptr;
@@ -357,11 +362,15 @@ private:
                 const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
                 const bool first = t0 == 0;
                 if (w.task_images) {
-                    for_tasks(t0, t1, m, w.task_images, w.lanes,
-                              [&](std::size_t lane, std::size_t i, std::size_t t, std::size_t j0, std::size_t j1) {
+                    // With dX, the tiles go in four rounds of one color each,
+                    // so that the tasks that add into dX at the same time
+                    // have disjoint patches.
+                    const auto task = [&](std::size_t lane, std::size_t i, std::size_t t, std::size_t j0,
+                                          std::size_t j1) {
                         const ChunkLayout tv = task_layout<T>(C, m, w.task_images, t, j0);
                         const ChunkLayout tm = task_layout<T>(kout, m, w.task_images, t, j0);
                         T *const Vs = V + lane * 16 * tv.plane, *const dMs = dM + lane * 16 * tm.plane;
+                        T* const dVs = dx ? dv + lane * 16 * tv.plane : nullptr;
                         winograd_output_adjoint_part(g_, w.tiles, kout, dy.data, tm, t, j0, j1, w.zeros, dMs);
                         if (dk) winograd_input_part(g_, w.tiles, x.data, tv, t, j0, j1, w.zeros, Vs);
                         for (std::size_t p = 0; p < 16; ++p) {
@@ -372,10 +381,21 @@ private:
                             }
                             if (dx) {
                                 blas_gemm_ld(true, false, C, j1 - j0, kout, T(1), u.data() + p * kc, C, dmp, tm.ncols,
-                                             T(0), dv + p * vl.plane + vl.column(t, j0), vl.ncols);
+                                             T(0), dVs + p * tv.plane, tv.ncols);
                             }
                         }
-                    });
+                        if (dx) winograd_input_adjoint_part(g_, w.tiles, dVs, tv, t, j0, j1, c.grad(0).view.data);
+                    };
+                    // With dX, the tiles go in four rounds of one color each:
+                    // the tasks that add into dX at the same time have
+                    // disjoint patches.
+                    if (dx) {
+                        for (std::size_t color = 0; color < 4; ++color) {
+                            for_tasks(w.tiles, t0, t1, m, w.task_images, w.lanes, color, task);
+                        }
+                    } else {
+                        for_tasks(w.tiles, t0, t1, m, w.task_images, w.lanes, 4, task);
+                    }
                     if (dk) {
                         // dU (+)= the tasks' shares, in task order.
                         const std::size_t count = (t1 - t0) * groups;
@@ -399,7 +419,7 @@ private:
                         if (dx) blas_gemm(true, false, C, ml.ncols, kout, T(1), u.data() + p * kc, dmp, T(0), dv + p * vl.plane);
                     }
                 }
-                if (dx) winograd_input_adjoint(g_, w.tiles, dv, m, t0, t1, c.grad(0).view.data);
+                if (dx && !w.task_images) winograd_input_adjoint(g_, w.tiles, dv, m, t0, t1, c.grad(0).view.data);
             }
             if (dk) winograd_kernels_adjoint(du, kout, C, c.grad(1).accumulate, c.grad(1).view.data);
         }

@@ -398,6 +398,20 @@ void winograd_input_part(const ImageGeometry& g, const WinogradTiles& tl, const 
     }
 }
 
+/// dX += B dV Bᵀ for tile t, images [j0, j1), every channel (dV: the
+/// task's planes). Tiles whose patches overlap must not run at the same
+/// time (winograd_tile_color).
+template <class T>
+void winograd_input_adjoint_part(const ImageGeometry& g, const WinogradTiles& tl, const T* dV, const ChunkLayout& v,
+                                 std::size_t t, std::size_t j0, std::size_t j1, T* dx);
+
+/// Tiles of one color (0–3: the parities of the tile's row and column)
+/// have disjoint input patches: a patch spans 4 rows and columns at a
+/// stride of 2, so it overlaps only its neighbours.
+inline std::size_t winograd_tile_color(const WinogradTiles& tl, std::size_t t) {
+    return (t / tl.cols) % 2 * 2 + (t % tl.cols) % 2;
+}
+
 /// Images per call of a tile transform that writes outputs outside the
 /// image: those go to a block of this many values on the caller's stack
 /// (never read), so no two threads share a scratch row.
@@ -442,6 +456,20 @@ void winograd_output_adjoint_part(const ImageGeometry& g, const WinogradTiles& t
         const T* in[4];
         tile_rows(g, tl, dy, mm.m, k, t, j0, zeros, in);
         kern.output_adjoint(in, dM + k * mm.ncols + mm.column(t, j0), mm.plane, j1 - j0);
+    }
+}
+
+template <class T>
+void winograd_input_adjoint_part(const ImageGeometry& g, const WinogradTiles& tl, const T* dV, const ChunkLayout& v,
+                                 std::size_t t, std::size_t j0, std::size_t j1, T* dx) {
+    const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
+    T outside[winograd_block];
+    for (std::size_t c = 0; c < g.C; ++c) {
+        for (std::size_t j = j0; j < j1; j += winograd_block) {
+            T* d[16];
+            patch_rows(g, tl, dx, v.m, c, t, j, outside, d);
+            kern.input_adjoint(d, dV + c * v.ncols + v.column(t, j), v.plane, std::min(winograd_block, j1 - j));
+        }
     }
 }
 
