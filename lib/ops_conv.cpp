@@ -213,15 +213,14 @@ private:
         if (bias_) std::fill(cols.data() + g_.ckk * n, cols.data() + rows * n, T(1));
     }
 
-    // Scratch of the Winograd path: 4 U, 5 V (a chunk, or a slot per lane of
-    // tasks), 6 M or dM (the same),
-    // 7 a row of m zeros (the padding), 8 dU, 9 dV (a chunk), 10 whether
-    // the last forward pass fell back to im2col (1) or not (0), 11 the
-    // tasks' shares of dU.
+    // Scratch of the Winograd path: 4 U, 5 V (a chunk, or with tasks a slot
+    // per lane), 6 M or dM (the same), 7 a row of m zeros (the padding),
+    // 8 dU, 9 dV (the same), 10 whether the last forward pass fell back to
+    // im2col (1) or not (0), 11 the tasks' shares of dU.
     struct WinogradBuffers {
         WinogradTiles tiles;
         std::size_t task_images;
-        std::size_t lanes;  // with tasks: the slots of V and M, one per lane (for_tasks)
+        std::size_t lanes;  // with tasks: the slots of V, M and dV, one per lane (for_tasks)
         Matrix<T>* v;
         Matrix<T>* mm;
         const T* zeros;
@@ -362,9 +361,6 @@ private:
                 const ChunkLayout vl = chunk_layout<T>(C, m, t0, t1), ml = chunk_layout<T>(kout, m, t0, t1);
                 const bool first = t0 == 0;
                 if (w.task_images) {
-                    // With dX, the tiles go in four rounds of one color each,
-                    // so that the tasks that add into dX at the same time
-                    // have disjoint patches.
                     const auto task = [&](std::size_t lane, std::size_t i, std::size_t t, std::size_t j0,
                                           std::size_t j1) {
                         const ChunkLayout tv = task_layout<T>(C, m, w.task_images, t, j0);

@@ -364,7 +364,8 @@ void tile_rows(const ImageGeometry& g, const WinogradTiles& tl, P* y, std::size_
 
 /// The transformed tiles of one chunk of tiles [t0, t0 + n) for all m
 /// images: 16 planes (winograd_plane apart) of `rows` (C or Kout) rows of
-/// n·m columns; tile t, image j is column (t − t0)·m + j.
+/// n·m columns; tile t, image j is column (t − t0)·m + j (− j0 for a
+/// task's planes, task_layout).
 struct ChunkLayout {
     std::size_t t0 = 0, ncols = 0, plane = 0, m = 0, j0 = 0;
     std::size_t column(std::size_t t, std::size_t j) const { return (t - t0) * m + j - j0; }
