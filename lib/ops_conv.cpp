@@ -345,10 +345,8 @@ private:
             const WinogradBuffers w = winograd_buffers(c, kout, m);
             T *const V = w.v->data(), *const dM = w.mm->data();
             T* du = dk ? c.scratch(8, Shape{16 * kout, C}).data() : nullptr;
-            // dV: a chunk's planes, or with tasks a slot per lane like V's.
-            const Shape dv_shape = w.task_images ? Shape{16 * w.lanes, winograd_plane<T>(C, w.task_images)}
-                                                 : Shape{16, winograd_plane<T>(C, w.tiles.per_chunk * m)};
-            T* dv = dx ? c.scratch(9, dv_shape).data() : nullptr;
+            // dV has V's layout: a chunk's planes, or with tasks a slot per lane.
+            T* dv = dx ? c.scratch(9, shape_of(*w.v)).data() : nullptr;
             const std::size_t groups = w.task_images ? task_groups(m, w.task_images) : 0;
             const std::size_t tasks = w.tiles.per_chunk * groups;
             T* shares = dk && tasks ? c.scratch(11, Shape{tasks, 16 * kc}).data() : nullptr;

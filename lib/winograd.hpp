@@ -418,6 +418,20 @@ inline std::size_t winograd_tile_color(const WinogradTiles& tl, std::size_t t) {
 /// (never read), so no two threads share a scratch row.
 constexpr std::size_t winograd_block = 64;
 
+/// dX += B dV Bᵀ for tile t in channel c, images [j0, j1) (dV: the planes
+/// of layout v); what falls on the padding goes to `outside`
+/// (winograd_block values, never read).
+template <class T>
+void input_adjoint_tile(const ImageGeometry& g, const WinogradTiles& tl, const WinogradTileKernels<T>& kern,
+                        const T* dV, const ChunkLayout& v, std::size_t c, std::size_t t, std::size_t j0,
+                        std::size_t j1, T* outside, T* dx) {
+    for (std::size_t j = j0; j < j1; j += winograd_block) {
+        T* d[16];
+        patch_rows(g, tl, dx, v.m, c, t, j, outside, d);
+        kern.input_adjoint(d, dV + c * v.ncols + v.column(t, j), v.plane, std::min(winograd_block, j1 - j));
+    }
+}
+
 /// Y's outputs of tile t in output channel k, images [j0, j1) = Aᵀ M A + bias
 /// (M: the chunk's planes at mm); nonzero when some are not finite.
 template <class T>
@@ -465,13 +479,7 @@ void winograd_input_adjoint_part(const ImageGeometry& g, const WinogradTiles& tl
                                  std::size_t t, std::size_t j0, std::size_t j1, T* dx) {
     const WinogradTileKernels<T>& kern = winograd_tile_kernels<T>();
     T outside[winograd_block];
-    for (std::size_t c = 0; c < g.C; ++c) {
-        for (std::size_t j = j0; j < j1; j += winograd_block) {
-            T* d[16];
-            patch_rows(g, tl, dx, v.m, c, t, j, outside, d);
-            kern.input_adjoint(d, dV + c * v.ncols + v.column(t, j), v.plane, std::min(winograd_block, j1 - j));
-        }
-    }
+    for (std::size_t c = 0; c < g.C; ++c) input_adjoint_tile(g, tl, kern, dV, v, c, t, j0, j1, outside, dx);
 }
 
 // ---- the transforms of a chunk of tiles, on the thread pool
@@ -506,12 +514,7 @@ void winograd_input_adjoint(const ImageGeometry& g, const WinogradTiles& tl, con
     parallel_for(g.C, lines_per_chunk(16 * v.ncols, grain_arith), [&](std::size_t cb, std::size_t ce) {
         T outside[winograd_block];
         for (std::size_t c = cb; c < ce; ++c)
-            for (std::size_t t = t0; t < t1; ++t)
-                for (std::size_t j = 0; j < m; j += winograd_block) {
-                    T* d[16];
-                    patch_rows(g, tl, dx, m, c, t, j, outside, d);
-                    kern.input_adjoint(d, dV + c * v.ncols + v.column(t, j), v.plane, std::min(winograd_block, m - j));
-                }
+            for (std::size_t t = t0; t < t1; ++t) input_adjoint_tile(g, tl, kern, dV, v, c, t, 0, m, outside, dx);
     });
 }
 
